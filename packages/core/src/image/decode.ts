@@ -1,0 +1,80 @@
+/**
+ * Image decoding with sharp (libvips: libjpeg-turbo, libspng/libpng), converted the way the
+ * Hugging Face CLIP processor converts a PIL image (`convert_rgb`):
+ * - grey is replicated to R = G = B;
+ * - an alpha channel is DROPPED, not composited over a background (RGBA -> RGB keeps the
+ *   colour values of transparent pixels, exactly as PIL's convert('RGB') does);
+ * - 16-bit PNGs become 8-bit by keeping the high byte (v >> 8), as PIL does for 16-bit RGB(A).
+ *   (PIL opens 16-bit grey as mode I and clips values above 255 when converting to RGB; that
+ *   quirk is not reproduced here: the high byte is the meaningful 8-bit reading.)
+ * - EXIF orientation is NOT applied: neither PIL's Image.open nor the HF processor rotates, and
+ *   the reference pixels are the stored ones. sharp only rotates when asked (autoOrient), so we
+ *   do not ask.
+ * - an embedded ICC profile is ignored (PIL does not colour-manage on open either).
+ */
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { RgbImage } from './types';
+
+/**
+ * Decode a JPEG/PNG (or anything else sharp reads) from a path or bytes into 8-bit HWC RGB.
+ * `name` labels the input in error messages when bytes are given (defaults to "<buffer>").
+ */
+export async function decodeImage(input: string | Buffer | Uint8Array, name?: string): Promise<RgbImage> {
+  let bytes: Buffer;
+  let label: string;
+  if (typeof input === 'string') {
+    label = name ?? input;
+    try {
+      bytes = await readFile(input);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const reason = err.code === 'ENOENT' ? 'file not found' : err.message;
+      throw new Error(`Cannot read image "${label}": ${reason}`, { cause: e });
+    }
+  } else {
+    label = name ?? '<buffer>';
+    bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  }
+  if (bytes.length === 0) throw new Error(`Cannot decode image "${label}": it is empty (0 bytes)`);
+
+  let raw: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    // failOn 'error': a truncated JPEG is still an error, but harmless warnings are not.
+    raw = await sharp(bytes, { ignoreIcc: true, failOn: 'error' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw new Error(`Cannot decode image "${label}": ${(e as Error).message}`, { cause: e });
+  }
+  const { width, height, channels } = raw.info;
+  const src = raw.data;
+  // sharp's raw output is 8-bit sRGB by default (16-bit input is reduced to its high byte);
+  // we still handle every channel layout explicitly rather than relying on that.
+  if (raw.info.depth !== 'uchar' || src.length !== width * height * channels) {
+    throw new Error(
+      `Cannot decode image "${label}": unexpected raw output (${width}x${height}, ${channels} channels, depth ${raw.info.depth})`,
+    );
+  }
+  const n = width * height;
+  const data = new Uint8Array(n * 3);
+  if (channels === 3) {
+    data.set(src);
+  } else if (channels === 4) {
+    for (let i = 0; i < n; i++) {
+      data[i * 3] = src[i * 4];
+      data[i * 3 + 1] = src[i * 4 + 1];
+      data[i * 3 + 2] = src[i * 4 + 2];
+    }
+  } else if (channels === 1 || channels === 2) {
+    for (let i = 0; i < n; i++) {
+      const v = src[i * channels];
+      data[i * 3] = v;
+      data[i * 3 + 1] = v;
+      data[i * 3 + 2] = v;
+    }
+  } else {
+    throw new Error(`Cannot decode image "${label}": unsupported channel count ${channels}`);
+  }
+  return { width, height, data };
+}
