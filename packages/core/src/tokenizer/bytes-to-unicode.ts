@@ -1,0 +1,47 @@
+/**
+ * The GPT-2 / CLIP byte-level alphabet: every byte 0..255 gets one printable Unicode
+ * character, so BPE can work on strings without whitespace or control characters.
+ * Printable Latin-1 bytes ('!'..'~', '¡'..'¬', '®'..'ÿ') stand for themselves; the other
+ * 68 bytes get U+0100, U+0101, ... in byte order.
+ */
+function buildByteToUnicode(): string[] {
+  const table: string[] = new Array(256);
+  const isPrintable = (b: number): boolean =>
+    (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  let next = 0;
+  for (let b = 0; b < 256; b++) {
+    table[b] = isPrintable(b) ? String.fromCharCode(b) : String.fromCharCode(256 + next++);
+  }
+  return table;
+}
+
+/** byte value → its one-character symbol. */
+export const BYTE_TO_UNICODE: readonly string[] = buildByteToUnicode();
+
+/** one-character symbol → byte value. */
+export const UNICODE_TO_BYTE: ReadonlyMap<string, number> = new Map(
+  BYTE_TO_UNICODE.map((ch, b) => [ch, b] as [string, number]),
+);
+
+/**
+ * The symbols in vocabulary order: OpenAI's SimpleTokenizer (and so every CLIP vocab.json)
+ * lists the 256 byte symbols not in byte order but printable ones first, then the rest.
+ */
+export function byteSymbolsInVocabOrder(): string[] {
+  const printable: string[] = [];
+  const rest: string[] = [];
+  for (let b = 0; b < 256; b++) {
+    const ch = BYTE_TO_UNICODE[b];
+    (ch.charCodeAt(0) < 256 ? printable : rest).push(ch);
+  }
+  return [...printable, ...rest];
+}
+
+const utf8 = new TextEncoder();
+
+/** UTF-8 bytes of `text`, each mapped to its byte symbol. */
+export function toByteSymbols(text: string): string {
+  let out = '';
+  for (const b of utf8.encode(text)) out += BYTE_TO_UNICODE[b];
+  return out;
+}
