@@ -23,20 +23,6 @@ export const UNICODE_TO_BYTE: ReadonlyMap<string, number> = new Map(
   BYTE_TO_UNICODE.map((ch, b) => [ch, b] as [string, number]),
 );
 
-/**
- * The symbols in vocabulary order: OpenAI's SimpleTokenizer (and so every CLIP vocab.json)
- * lists the 256 byte symbols not in byte order but printable ones first, then the rest.
- */
-export function byteSymbolsInVocabOrder(): string[] {
-  const printable: string[] = [];
-  const rest: string[] = [];
-  for (let b = 0; b < 256; b++) {
-    const ch = BYTE_TO_UNICODE[b];
-    (ch.charCodeAt(0) < 256 ? printable : rest).push(ch);
-  }
-  return [...printable, ...rest];
-}
-
 const utf8 = new TextEncoder();
 
 /** UTF-8 bytes of `text`, each mapped to its byte symbol. */
