@@ -26,12 +26,14 @@ export function mapBoxToModel(
   }
   if (box.w < 0 || box.h < 0) throw new RangeError(`mapBoxToModel: box size must be non-negative, got w=${box.w} h=${box.h}`);
   const g = clipGeometry(original.width, original.height, size);
-  const sx = g.resizedW / original.width;
-  const sy = g.resizedH / original.height;
-  const x0 = Math.max(0, box.x * sx - g.left);
-  const y0 = Math.max(0, box.y * sy - g.top);
-  const x1 = Math.min(size, (box.x + box.w) * sx - g.left);
-  const y1 = Math.min(size, (box.y + box.h) * sy - g.top);
+  // Multiply before dividing so integer coordinates that land on whole pixels stay exact
+  // (50 * 336 / 300 = 56, whereas 50 * (336 / 300) = 56.00000000000001).
+  const sx = (v: number): number => (v * g.resizedW) / original.width;
+  const sy = (v: number): number => (v * g.resizedH) / original.height;
+  const x0 = Math.max(0, sx(box.x) - g.left);
+  const y0 = Math.max(0, sy(box.y) - g.top);
+  const x1 = Math.min(size, sx(box.x + box.w) - g.left);
+  const y1 = Math.min(size, sy(box.y + box.h) - g.top);
   if (!(x1 > x0) || !(y1 > y0)) return null;
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }

@@ -49,11 +49,11 @@ export async function decodeImage(input: string | Buffer | Uint8Array, name?: st
   }
   const { width, height, channels } = raw.info;
   const src = raw.data;
-  // sharp's raw output is 8-bit sRGB by default (16-bit input is reduced to its high byte);
-  // we still handle every channel layout explicitly rather than relying on that.
-  if (raw.info.depth !== 'uchar' || src.length !== width * height * channels) {
+  // sharp's raw output is 8-bit sRGB by default (16-bit input is reduced to its high byte, so
+  // one byte per sample); we still handle every channel layout explicitly.
+  if (src.length !== width * height * channels) {
     throw new Error(
-      `Cannot decode image "${label}": unexpected raw output (${width}x${height}, ${channels} channels, depth ${raw.info.depth})`,
+      `Cannot decode image "${label}": unexpected raw output of ${src.length} bytes for ${width}x${height}x${channels} 8-bit samples`,
     );
   }
   const n = width * height;

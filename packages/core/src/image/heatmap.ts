@@ -83,7 +83,8 @@ export async function mapToPng(
   if (cm === 'grey') {
     const px = new Uint8Array(w * h);
     for (let i = 0; i < px.length; i++) px[i] = lutIndex(map[i]);
-    return sharp(px, { raw: { width: w, height: h, channels: 1 } }).png().toBuffer();
+    // 'b-w' keeps a 1-channel PNG (sharp would otherwise write sRGB).
+    return sharp(px, { raw: { width: w, height: h, channels: 1 } }).toColourspace('b-w').png().toBuffer();
   }
   const lut = colormapLut(cm);
   const px = new Uint8Array(w * h * 3);
