@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConceptualCaptions, readCcTsv } from '../src/cc';
+import { tempDir, writeImage, writeTruncatedJpeg } from './helpers';
+
+describe('readCcTsv', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => ({ dir, cleanup } = await tempDir('cc')));
+  afterAll(() => cleanup());
+
+  it('reads every row (the first is data, not a header), quoted tabs, stray tabs and bad rows', async () => {
+    const tsv = join(dir, 'mixed.tsv');
+    await writeFile(
+      tsv,
+      [
+        'a dog on a beach\thttp://img.example/1.jpg', // line 1: must not be lost as a "header"
+        '"a sign that reads\tOPEN"\thttp://img.example/2.jpg', // quoted tab inside the caption
+        'actor attends\tthe premiere\thttp://img.example/3.jpg', // stray unquoted tab
+        'the "best" day\thttp://img.example/4.jpg', // quote inside an unquoted field
+        '', // empty line: skipped, but it still counts as a line
+        'only a caption', // line 6: no url
+        '\thttp://img.example/7.jpg', // line 7: empty caption
+        'trailing tab\thttp://img.example/8.jpg\t', // trailing empty field
+      ].join('\n') + '\n',
+    );
+    const { rows, errors } = await readCcTsv(tsv);
+    expect(rows).toEqual([
+      { row: 1, caption: 'a dog on a beach', url: 'http://img.example/1.jpg' },
+      { row: 2, caption: 'a sign that reads\tOPEN', url: 'http://img.example/2.jpg' },
+      { row: 3, caption: 'actor attends\tthe premiere', url: 'http://img.example/3.jpg' },
+      { row: 4, caption: 'the "best" day', url: 'http://img.example/4.jpg' },
+      { row: 8, caption: 'trailing tab', url: 'http://img.example/8.jpg' },
+    ]);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatchObject({ file: tsv, row: 6 });
+    expect(errors[0].reason).toMatch(/caption<TAB>url/);
+    expect(errors[1]).toMatchObject({ file: tsv, row: 7, column: 'caption', reason: 'empty caption' });
+  });
+
+  it('numbers a record by the line it starts on when a quoted caption spans lines', async () => {
+    const tsv = join(dir, 'multiline.tsv');
+    await writeFile(tsv, 'one\thttp://x/1\n"two\nlines"\thttp://x/2\nthree\thttp://x/3\n');
+    const { rows } = await readCcTsv(tsv);
+    expect(rows.map((r) => r.row)).toEqual([1, 2, 4]);
+  });
+
+  it('samples with a seed: deterministic, the requested size, larger limits contain smaller ones', async () => {
+    const tsv = join(dir, 'many.tsv');
+    await writeFile(tsv, Array.from({ length: 200 }, (_, i) => `caption ${i + 1}\thttp://x/${i + 1}.jpg\n`).join(''));
+    const a = await readCcTsv(tsv, { limit: 20, seed: 5 });
+    const b = await readCcTsv(tsv, { limit: 20, seed: 5 });
+    const c = await readCcTsv(tsv, { limit: 20, seed: 6 });
+    const big = await readCcTsv(tsv, { limit: 50, seed: 5 });
+    expect(a.rows).toHaveLength(20);
+    expect(a.rows).toEqual(b.rows);
+    expect(a.rows.map((r) => r.row)).not.toEqual(c.rows.map((r) => r.row));
+    const bigRows = new Set(big.rows.map((r) => r.row));
+    for (const r of a.rows) expect(bigRows.has(r.row)).toBe(true);
+    // Each row keeps its own caption: the row number of "caption k" is k.
+    for (const r of a.rows) expect(r.caption).toBe(`caption ${r.row}`);
+    // Not just the first 20 rows.
+    expect(Math.max(...a.rows.map((r) => r.row))).toBeGreaterThan(20);
+    expect((await readCcTsv(tsv, { limit: 500, seed: 5 })).rows).toHaveLength(200);
+  });
+
+  it('throws naming the file when the TSV is missing', async () => {
+    await expect(readCcTsv(join(dir, 'absent.tsv'))).rejects.toThrow(/absent\.tsv/);
+  });
+});
+
+describe('loadConceptualCaptions', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => ({ dir, cleanup } = await tempDir('ccload')));
+  afterAll(() => cleanup());
+
+  it('resolves cached URLs, local paths and file:// URLs; records what it cannot use', async () => {
+    const cache = join(dir, 'cache');
+    const cachedUrl = 'http://img.example/cached.jpg';
+    const sha1 = createHash('sha1').update(cachedUrl).digest('hex');
+    await writeImage(join(cache, `${sha1}.jpg`), 40, 30, 'jpeg');
+    await writeImage(join(dir, 'imgs', 'rel.png'), 20, 10);
+    await writeImage(join(dir, 'abs.png'), 12, 12);
+    await writeTruncatedJpeg(join(dir, 'imgs', 'broken.jpg'));
+    const tsv = join(dir, 'set.tsv');
+    await writeFile(
+      tsv,
+      [
+        `cached caption\t${cachedUrl}`,
+        'relative caption\timgs/rel.png',
+        `file url caption\t${pathToFileURL(join(dir, 'abs.png')).href}`,
+        'uncached caption\thttp://img.example/never.jpg',
+        'missing local\timgs/gone.png',
+        'broken image\timgs/broken.jpg',
+        'odd scheme\tftp://img.example/x.jpg',
+      ].join('\n'),
+    );
+    const { samples, errors } = await loadConceptualCaptions({ tsv, cacheDir: cache });
+    expect(samples.map((s) => [s.caption, s.imagePath, s.source.row])).toEqual([
+      ['cached caption', join(cache, `${sha1}.jpg`), 1],
+      ['relative caption', join(dir, 'imgs', 'rel.png'), 2],
+      ['file url caption', join(dir, 'abs.png'), 3],
+      // Without decoding, a broken file is still a sample: the bench checks it lazily.
+      ['broken image', join(dir, 'imgs', 'broken.jpg'), 6],
+    ]);
+    expect(new Set(samples.map((s) => s.id)).size).toBe(4);
+    expect(errors.map((e) => [e.row, e.column])).toEqual([
+      [4, 'url'],
+      [5, 'url'],
+      [7, 'url'],
+    ]);
+    expect(errors[0].reason).toMatch(/not in cache: http:\/\/img\.example\/never\.jpg .*fetch-cc/);
+    expect(errors[1].reason).toMatch(/image not found: .*gone\.png/);
+    expect(errors[2].reason).toMatch(/unsupported URL scheme/);
+
+    const decoded = await loadConceptualCaptions({ tsv, cacheDir: cache, verifyImages: 'decode' });
+    expect(decoded.samples).toHaveLength(3);
+    expect(decoded.errors.find((e) => e.row === 6)?.reason).toMatch(/cannot decode image/);
+  });
+});

@@ -1,0 +1,168 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMsCxr, patientIdFromPath } from '../src/mscxr';
+import { tempDir, writeImage, writeTruncatedJpeg } from './helpers';
+
+const HEADER_V10 = 'dicom_id,category_name,label_text,path,x,y,w,h,image_width,image_height';
+const HEADER_V11 = `${HEADER_V10},split`;
+const D1 = '02aa804e-bde0afdd-112c0b34-7bc16630-4e384014';
+const D2 = '1a2b3c4d-11111111-22222222-33333333-44444444';
+const D3 = '5e6f7a8b-55555555-66666666-77777777-88888888';
+const P1 = `files/p10/p10000032/s50414267/${D1}.jpg`;
+const P2 = `files/p10/p10000032/s53189527/${D2}.jpg`;
+const P3 = `files/p11/p11000011/s51234567/${D3}.jpg`;
+
+describe('loadMsCxr', () => {
+  let dir: string;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir('mscxr'));
+    root = join(dir, 'mimic-cxr-jpg');
+    // Non-square, as chest X-rays are (portrait and landscape).
+    await writeImage(join(root, P1), 120, 150, 'jpeg');
+    await writeImage(join(root, P2), 160, 100, 'jpeg');
+    await writeImage(join(root, P3), 90, 90, 'jpeg');
+  });
+  afterAll(() => cleanup());
+
+  it('reads v1.0.0: groups the boxes of one phrase, keeps category and patient', async () => {
+    const csv = join(dir, 'MS_CXR_Local_Alignment_v1.0.0.csv');
+    await writeFile(
+      csv,
+      [
+        HEADER_V10,
+        `${D1},Pleural Effusion,"Small bilateral effusions, left greater than right",${P1},10,20,30,40,120,150`,
+        `${D2},Cardiomegaly,Enlarged heart,${P2},5.5,6,70.25,50,160,100`,
+        `${D1},Pleural Effusion,"Small bilateral effusions, left greater than right",${P1},60,22,35,41,120,150`,
+        `${D1},Pneumothorax,Small left apical pneumothorax,${P1},70,5,20,15,120,150`,
+      ].join('\r\n') + '\r\n',
+    );
+    const { samples, errors } = await loadMsCxr({ csv, imageRoot: root });
+    expect(errors).toEqual([]);
+    expect(samples).toHaveLength(3);
+    const [effusion, heart, ptx] = samples;
+    expect(effusion).toMatchObject({
+      imagePath: join(root, P1),
+      caption: 'Small bilateral effusions, left greater than right',
+      boxes: [
+        { x: 10, y: 20, w: 30, h: 40 },
+        { x: 60, y: 22, w: 35, h: 41 },
+      ],
+      imageSize: { width: 120, height: 150 },
+      category: 'Pleural Effusion',
+      patientId: 'p10000032',
+      source: { file: csv, row: 2 },
+    });
+    expect(effusion.split).toBeUndefined();
+    expect(heart).toMatchObject({ boxes: [{ x: 5.5, y: 6, w: 70.25, h: 50 }], imageSize: { width: 160, height: 100 }, source: { row: 3 } });
+    expect(ptx).toMatchObject({ caption: 'Small left apical pneumothorax', boxes: [{ x: 70, y: 5, w: 20, h: 15 }], source: { row: 5 } });
+    // Two phrases of one image are two samples with distinct stable ids.
+    expect(new Set(samples.map((s) => s.id)).size).toBe(3);
+    const again = await loadMsCxr({ csv, imageRoot: root });
+    expect(again.samples.map((s) => s.id)).toEqual(samples.map((s) => s.id));
+  });
+
+  it('reads v1.1.0 with its split column (val normalised)', async () => {
+    const csv = join(dir, 'MS_CXR_Local_Alignment_v1.1.0.csv');
+    await writeFile(
+      csv,
+      [
+        HEADER_V11,
+        `${D1},Edema,Mild edema,${P1},1,2,3,4,120,150,train`,
+        `${D2},Consolidation,Right lower consolidation,${P2},7,8,9,10,160,100,Val`,
+        `${D3},Atelectasis,Bibasilar atelectasis,${P3},11,12,13,14,90,90,test`,
+      ].join('\n'),
+    );
+    const { samples, errors } = await loadMsCxr({ csv, imageRoot: root });
+    expect(errors).toEqual([]);
+    expect(samples.map((s) => [s.split, s.patientId])).toEqual([
+      ['train', 'p10000032'],
+      ['val', 'p10000032'],
+      ['test', 'p11000011'],
+    ]);
+  });
+
+  it('throws naming the file and the column when the header lacks a column', async () => {
+    const csv = join(dir, 'no_h.csv');
+    await writeFile(csv, 'dicom_id,category_name,label_text,path,x,y,w,image_width,image_height\n');
+    await expect(loadMsCxr({ csv, imageRoot: root })).rejects.toThrow(/no_h\.csv.*missing column "h"/);
+    await expect(loadMsCxr({ csv: join(dir, 'absent.csv'), imageRoot: root })).rejects.toThrow(/absent\.csv/);
+  });
+
+  it('records a bad number with file, row and column, drops that phrase only, and throws in strict mode', async () => {
+    const csv = join(dir, 'badnum.csv');
+    await writeFile(
+      csv,
+      [
+        HEADER_V10,
+        `${D1},Edema,Mild edema,${P1},1,2,3,4,120,150`,
+        `${D2},Edema,Two box phrase,${P2},1,2,3,4,160,100`,
+        `${D2},Edema,Two box phrase,${P2},5,6,seven,8,160,100`, // row 4, column w
+        `${D3},Edema,,${P3},1,2,3,4,90,90`, // row 5: empty caption
+        `${D3},Edema,Short row,${P3},1,2`, // row 6: too few fields
+        `${D3},Edema,Zero width,${P3},1,2,0,4,90,90`, // row 7
+      ].join('\n'),
+    );
+    const { samples, errors } = await loadMsCxr({ csv, imageRoot: root });
+    expect(samples.map((s) => s.caption)).toEqual(['Mild edema']);
+    expect(errors.map((e) => [e.file, e.row, e.column])).toEqual([
+      [csv, 4, 'w'],
+      [csv, 5, 'label_text'],
+      [csv, 6, undefined],
+      [csv, 7, 'w'],
+    ]);
+    expect(errors[0].reason).toMatch(/expected a number, found "seven"/);
+    expect(errors[1].reason).toMatch(/empty caption/);
+    expect(errors[2].reason).toMatch(/expected 10 fields, found 6/);
+    await expect(loadMsCxr({ csv, imageRoot: root, strict: true })).rejects.toThrow(/badnum\.csv: row 4, column "w"/);
+  });
+
+  it('records a missing image and a broken image without stopping', async () => {
+    const gone = `files/p12/p12000012/s52000000/gone.jpg`;
+    const broken = `files/p12/p12000012/s52000001/broken.jpg`;
+    await writeTruncatedJpeg(join(root, broken), 64, 48);
+    const csv = join(dir, 'images.csv');
+    await writeFile(
+      csv,
+      [
+        HEADER_V10,
+        `${D1},Edema,Fine,${P1},1,2,3,4,120,150`,
+        `aaa,Edema,Missing image,${gone},1,2,3,4,64,48`,
+        `bbb,Edema,Broken image,${broken},1,2,3,4,64,48`,
+        `${D3},Edema,Wrong size in CSV,${P3},1,2,3,4,91,90`,
+      ].join('\n'),
+    );
+    const quick = await loadMsCxr({ csv, imageRoot: root });
+    expect(quick.samples.map((s) => s.caption)).toEqual(['Fine', 'Broken image', 'Wrong size in CSV']);
+    expect(quick.errors).toHaveLength(1);
+    expect(quick.errors[0]).toMatchObject({ row: 3, column: 'path' });
+    expect(quick.errors[0].reason).toMatch(/image not found: .*gone\.jpg/);
+
+    const full = await loadMsCxr({ csv, imageRoot: root, verifyImages: 'decode' });
+    expect(full.samples.map((s) => s.caption)).toEqual(['Fine']);
+    expect(full.errors.map((e) => e.row)).toEqual([3, 4, 5]);
+    expect(full.errors[1].reason).toMatch(/cannot decode image/);
+    expect(full.errors[2].reason).toMatch(/is 90×90 but the CSV says 91×90/);
+  });
+
+  it('records rows of one phrase that disagree on the image', async () => {
+    const csv = join(dir, 'conflict.csv');
+    await writeFile(
+      csv,
+      [HEADER_V10, `${D1},Edema,Same phrase,${P1},1,2,3,4,120,150`, `${D1},Edema,Same phrase,${P1},1,2,3,4,121,150`].join('\n'),
+    );
+    const { samples, errors } = await loadMsCxr({ csv, imageRoot: root });
+    expect(samples).toEqual([]);
+    expect(errors).toEqual([expect.objectContaining({ row: 3, column: 'image_width' })]);
+  });
+});
+
+describe('patientIdFromPath', () => {
+  it('finds p + 8 digits in MIMIC-CXR-JPG paths', () => {
+    expect(patientIdFromPath('files/p10/p10000032/s50414267/x.jpg')).toBe('p10000032');
+    expect(patientIdFromPath('files/p10000001/s50000001/x.png')).toBe('p10000001');
+    expect(patientIdFromPath('files/p10/s50414267/x.jpg')).toBeUndefined();
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { Rng, sample, shuffle } from '../src/rng';
+
+describe('Rng (mulberry32)', () => {
+  it('is deterministic per seed and differs across seeds', () => {
+    const a = Array.from({ length: 5 }, ((r) => () => r.next())(new Rng(42)));
+    const b = Array.from({ length: 5 }, ((r) => () => r.next())(new Rng(42)));
+    const c = Array.from({ length: 5 }, ((r) => () => r.next())(new Rng(43)));
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+  });
+
+  it('gives uniform floats in [0, 1): each of 10 bins holds about a tenth', () => {
+    const r = new Rng(7);
+    const bins = new Array(10).fill(0);
+    const n = 100_000;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const x = r.next();
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+      bins[Math.floor(x * 10)]++;
+    }
+    expect(lo).toBeGreaterThanOrEqual(0);
+    expect(hi).toBeLessThan(1);
+    // Binomial sd = sqrt(n·0.1·0.9) ≈ 95; 5 sd ≈ 475.
+    for (const b of bins) expect(Math.abs(b - n / 10)).toBeLessThan(475);
+  });
+
+  it('shuffles without bias: all 6 orders of 3 items about equally often', () => {
+    const r = new Rng(1);
+    const counts = new Map<string, number>();
+    const n = 60_000;
+    for (let i = 0; i < n; i++) {
+      const k = r.shuffle(['a', 'b', 'c']).join('');
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(6);
+    // Each order expected n/6 = 10000, sd ≈ 91.
+    for (const c of counts.values()) expect(Math.abs(c - n / 6)).toBeLessThan(500);
+  });
+
+  it('shuffle returns a permutation and leaves the input alone', () => {
+    const input = Array.from({ length: 50 }, (_, i) => i);
+    const out = shuffle(input, 3);
+    expect(input).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect([...out].sort((x, y) => x - y)).toEqual(input);
+    expect(out).not.toEqual(input);
+  });
+
+  it('sample draws k distinct items from the input', () => {
+    const input = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    const s = sample(input, 7, 11);
+    expect(s).toHaveLength(7);
+    expect(new Set(s).size).toBe(7);
+    for (const x of s) expect(input).toContain(x);
+    expect(sample(input, 50, 11)).toHaveLength(20);
+    expect(sample(input, 7, 11)).toEqual(s);
+  });
+
+  it('int stays in range and hits every value', () => {
+    const r = new Rng(5);
+    const seen = new Set<number>();
+    for (let i = 0; i < 1000; i++) {
+      const v = r.int(6);
+      expect(Number.isInteger(v) && v >= 0 && v < 6).toBe(true);
+      seen.add(v);
+    }
+    expect(seen.size).toBe(6);
+    expect(() => r.int(0)).toThrow(/positive integer/);
+  });
+});
