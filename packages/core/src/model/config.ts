@@ -1,5 +1,6 @@
 // Hugging Face CLIPConfig, with the defaults Hugging Face applies when a key is absent.
 import { existsSync, readFileSync } from 'node:fs';
+import { CLIP_MEAN, CLIP_STD } from '../image/preprocess';
 
 export type Activation = 'quick_gelu' | 'gelu' | 'gelu_new' | 'relu';
 const ACTIVATIONS: readonly Activation[] = ['quick_gelu', 'gelu', 'gelu_new', 'relu'];
@@ -36,12 +37,9 @@ export interface ClipConfig {
   projectionDim: number;
   logitScaleInit: number;
   /** Preprocessing normalisation (CLIP's unless preprocessor_config.json says otherwise). */
-  imageMean: [number, number, number];
-  imageStd: [number, number, number];
+  imageMean: readonly [number, number, number];
+  imageStd: readonly [number, number, number];
 }
-
-export const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
-export const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
 
 type Json = Record<string, unknown>;
 

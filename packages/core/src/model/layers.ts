@@ -1,5 +1,7 @@
 // Building blocks of the CLIP towers: the fast linear layer, LayerNorm, activations.
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; every backward pass here needs them.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { Activation } from './config';
 
 export interface Linear {
@@ -22,8 +24,7 @@ export interface Linear {
 export function fastLinear(weight: tf.Tensor2D, bias?: tf.Tensor1D): Linear {
   const [outFeatures, inFeatures] = weight.shape;
   const weightT = tf.keep(tf.transpose(weight)) as tf.Tensor2D;
-  const forward = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    void save;
+  const forward = tf.customGrad(((x: tf.Tensor) => {
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, inFeatures]);
     let y: tf.Tensor = tf.matMul(x2 as tf.Tensor2D, weightT);
@@ -32,7 +33,7 @@ export function fastLinear(weight: tf.Tensor2D, bias?: tf.Tensor1D): Linear {
       value: tf.reshape(y, [...lead, outFeatures]),
       gradFunc: (dy: tf.Tensor) => tf.reshape(tf.matMul(tf.reshape(dy, [-1, outFeatures]) as tf.Tensor2D, weight), x.shape),
     };
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return {
     inFeatures,
     outFeatures,
