@@ -282,6 +282,13 @@ describe('refusing unsafe or broken checkpoints', () => {
     await expect(readTorchCheckpoint(p)).rejects.toThrow(/short\.pt: storage "0" \(record "archive\/data\/0"\) has 8 bytes but 4 × FloatStorage need 16/);
   });
 
+  it('a dict that contains itself under "model" (via the memo) ends with an error, not a hang', async () => {
+    const model = [0x58, 5, 0, 0, 0, ...new TextEncoder().encode('model')];
+    // EMPTY_DICT, BINPUT 0, MARK, 'model', BINGET 0, SETITEMS
+    const p = save('cycle.pt', torchZip({ raw: [0x7d, 0x71, 0, 0x28, ...model, 0x68, 0, 0x75] }));
+    await expect(readTorchCheckpoint(p)).rejects.toThrow(/cycle\.pt: no tensors found.*top-level keys: model/);
+  });
+
   it('no tensors / not a checkpoint at all', async () => {
     await expect(readTorchCheckpoint(save('empty.pt', torchZip({ dict: [['epoch', 3]] })))).rejects.toThrow(/empty\.pt: no tensors found.*top-level keys: epoch/);
     expect(() => parseTorchCheckpoint(new TextEncoder().encode('hello'), 'h.pt')).toThrow(/h\.pt: not a PyTorch checkpoint/);

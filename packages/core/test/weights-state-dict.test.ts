@@ -38,6 +38,21 @@ describe('readStateDict', () => {
     expect(Array.from(sd.tensors.get('w')!.data as Float32Array)).toEqual([4]);
   });
 
+  it('is not fooled by a safetensors header length whose first byte looks like a pickle PROTO opcode', async () => {
+    // Header length 640 = 0x280: bytes 80 02 00 ..., the same first two bytes as a protocol-2 pickle.
+    const json = '{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}'.padEnd(640, ' ');
+    const b = new Uint8Array(8 + 640 + 1);
+    new DataView(b.buffer).setBigUint64(0, 640n, true);
+    b.set(new TextEncoder().encode(json), 8);
+    b[8 + 640] = 42;
+    expect([b[0], b[1]]).toEqual([0x80, 0x02]);
+    const p = join(tmp, 'w.pt');
+    writeFileSync(p, b);
+    const sd = await readStateDict(p);
+    expect(sd.format).toBe('safetensors');
+    expect(Array.from(sd.tensors.get('w')!.data as Uint8Array)).toEqual([42]);
+  });
+
   it('names the file and the expected formats for anything else', async () => {
     const p = join(tmp, 'weights.pt');
     writeFileSync(p, 'version https://git-lfs.github.com/spec/v1\n');

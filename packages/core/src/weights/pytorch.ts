@@ -2,10 +2,9 @@
 // `<archive>/data.pkl` + raw little-endian storages `<archive>/data/<key>`) and the legacy
 // format (several pickles back to back, then the storages). The pickle is read by the safe
 // unpickler in ./pickle: only the globals listed below exist, each a small data-building function.
-import { readFile } from 'node:fs/promises';
 import { inflateSync } from 'fflate';
 import { callable, describe, isTuple, unpickle, type PyDict } from './pickle';
-import { ITEM_SIZE, numelOf, typedArrayFromBytes, type DType, type RawTensor, type TensorData } from './safetensors';
+import { ITEM_SIZE, numelOf, readFileBytes, typedArrayFromBytes, type DType, type RawTensor, type TensorData } from './safetensors';
 
 // ------------------------------------------------------------------ zip (central directory)
 
@@ -219,6 +218,8 @@ function materialise(t: LazyTensor, file: string, name: string): RawTensor {
       `${file}: tensor "${name}" (offset ${offset}, size [${shape}], stride [${stride}]) reads element ${last} of storage "${storage.key}" which has ${storage.numel} elements (corrupt file)`,
     );
   }
+  // Stride-0 views can claim far more elements than the file holds; refuse absurd sizes up front.
+  if (n > 2 ** 31) throw new Error(`${file}: tensor "${name}" has ${n} elements (size [${shape}]); refusing to allocate`);
   const src = storage.data;
   let contiguous = true;
   for (let d = shape.length - 1, expect = 1; d >= 0; d--) {
@@ -408,13 +409,14 @@ const WRAPPER_KEYS = ['state_dict', 'model', 'module'];
  * The tensors of a checkpoint object: a dict of tensors as is, or the dict found under
  * `state_dict` / `model` / `module` (recursively). Non-tensor entries are skipped.
  */
-function findStateDict(obj: unknown, file: string, path: string[] = []): Map<string, LazyTensor> {
+function findStateDict(obj: unknown, file: string, path: string[] = [], seen = new Set<unknown>()): Map<string, LazyTensor> {
   if (obj instanceof LazyTensor) throw new Error(`${file}: holds a single tensor, not a state dict`);
   if (!(obj instanceof Map)) throw new Error(`${file}: top-level object is ${describe(obj)}, expected a dict of tensors`);
+  seen.add(obj); // the memo can make a dict contain itself
   for (const k of WRAPPER_KEYS) {
     const inner = obj.get(k);
-    if (inner instanceof Map) {
-      const found = findStateDict(inner, file, [...path, k]);
+    if (inner instanceof Map && !seen.has(inner)) {
+      const found = findStateDict(inner, file, [...path, k], seen);
       if (found.size > 0) return found;
     }
   }
@@ -427,9 +429,13 @@ function findStateDict(obj: unknown, file: string, path: string[] = []): Map<str
   return tensors;
 }
 
-/** True for the legacy (pre-1.6) torch.save layout: a pickle (PROTO opcode) right at the start. */
+// PROTO n, LONG1 10 bytes: the pickled magic number 0x1950a86a20f9469cfc6c that legacy files start with.
+const LEGACY_PREFIX = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+/** True for the legacy (pre-1.6) torch.save layout, which starts with the pickled PyTorch magic number. */
 export function isLegacyTorchFile(buf: Uint8Array): boolean {
-  return buf.byteLength >= 2 && buf[0] === 0x80 && buf[1] >= 2 && buf[1] <= 5;
+  if (buf.byteLength < 2 + LEGACY_PREFIX.length || buf[0] !== 0x80 || buf[1] < 2 || buf[1] > 5) return false;
+  return LEGACY_PREFIX.every((b, i) => buf[2 + i] === b);
 }
 
 export function isZipFile(buf: Uint8Array): boolean {
@@ -441,7 +447,11 @@ export function parseTorchCheckpoint(buf: Uint8Array, path: string): Map<string,
   let obj: unknown;
   if (isZipFile(buf)) obj = parseZipCheckpoint(buf, path);
   else if (isLegacyTorchFile(buf)) obj = parseLegacyCheckpoint(buf, path);
-  else throw new Error(`${path}: not a PyTorch checkpoint (neither a zip archive nor a legacy pickle)`);
+  else if (buf.byteLength >= 2 && buf[0] === 0x80) {
+    throw new Error(`${path}: a pickle without the PyTorch magic number; not a torch.save checkpoint`);
+  } else {
+    throw new Error(`${path}: not a PyTorch checkpoint (neither a torch.save zip archive nor a legacy torch.save pickle)`);
+  }
   const lazy = findStateDict(obj, path);
   const out = new Map<string, RawTensor>();
   for (const [k, t] of lazy) out.set(k, materialise(t, path, k));
@@ -450,6 +460,6 @@ export function parseTorchCheckpoint(buf: Uint8Array, path: string): Map<string,
 
 /** Read a `torch.save` checkpoint's state dict as raw tensors (keys untouched, e.g. `module.` prefixes kept). */
 export async function readTorchCheckpoint(path: string): Promise<Map<string, RawTensor>> {
-  const buf = await readFile(path);
-  return parseTorchCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  const buf = await readFileBytes(path);
+  return parseTorchCheckpoint(buf, path);
 }

@@ -1,7 +1,7 @@
 // Reader / writer for the safetensors format (https://huggingface.co/docs/safetensors):
 // [u64 little-endian header length N][N bytes of JSON header][data section].
 // Pure TypeScript, no tfjs: tensors come back as typed arrays in their stored dtype.
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 
 export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -188,9 +188,26 @@ export function parseSafetensors(buf: Uint8Array, path: string): TensorFile {
   return { path, tensors, metadata };
 }
 
+/** A whole file in memory. Unlike fs.readFile (2 GiB cap) this reads in chunks, for multi-GB checkpoints. */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const out = new Uint8Array(size);
+    let pos = 0;
+    while (pos < size) {
+      const { bytesRead } = await fh.read(out, pos, Math.min(size - pos, 1 << 30), pos);
+      if (bytesRead === 0) throw new Error(`${path}: file shrank while being read (${pos} of ${size} bytes)`);
+      pos += bytesRead;
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function readSafetensors(path: string): Promise<TensorFile> {
-  const buf = await readFile(path);
-  return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  return parseSafetensors(await readFileBytes(path), path);
 }
 
 // ---------------------------------------------------------------- conversion to float32

@@ -1,7 +1,6 @@
 // One entry point for weight files: picks the reader from the bytes, not the file extension.
-import { readFile } from 'node:fs/promises';
 import { isLegacyTorchFile, isZipFile, parseTorchCheckpoint } from './pytorch';
-import { parseSafetensors, type RawTensor } from './safetensors';
+import { parseSafetensors, readFileBytes, type RawTensor } from './safetensors';
 
 export type WeightFormat = 'safetensors' | 'pytorch';
 
@@ -15,7 +14,7 @@ export interface StateDict {
 /** Which reader fits these bytes, or undefined. */
 export function detectWeightFormat(buf: Uint8Array): WeightFormat | undefined {
   if (isZipFile(buf) || isLegacyTorchFile(buf)) return 'pytorch';
-  // safetensors: u64 header length that fits in the file, then a JSON object.
+  // safetensors (checked after the exact PyTorch prefixes: a header length like 0x280 also starts with 0x80): u64 header length that fits in the file, then a JSON object.
   if (buf.byteLength >= 10) {
     const n = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true);
     if (n >= 2n && n <= BigInt(buf.byteLength - 8) && buf[8] === 0x7b /* { */) return 'safetensors';
@@ -39,6 +38,5 @@ export function parseStateDict(buf: Uint8Array, path: string): StateDict {
 
 /** Read a safetensors file or a PyTorch checkpoint, whatever its extension. */
 export async function readStateDict(path: string): Promise<StateDict> {
-  const buf = await readFile(path);
-  return parseStateDict(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  return parseStateDict(await readFileBytes(path), path);
 }
