@@ -23,7 +23,7 @@ export async function writeImage(path: string, width: number, height: number, fo
 /** A JPEG cut in half: its header is fine, its pixel data is not. */
 export async function writeTruncatedJpeg(path: string, width = 64, height = 48) {
   const full = await sharp({
-    create: { width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+    create: { width, height, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
   })
     .jpeg()
     .toBuffer();

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConceptualCaptions } from '../src/cc';
+import { createDataCommand } from '../src/cli';
 import { loadMsCxr } from '../src/mscxr';
 import {
   SYNTHETIC_COLORS,
@@ -164,5 +165,19 @@ describe('generateSyntheticSet', () => {
       generateSyntheticSet({ outDir: join(dir, 'x'), count: 1, seed: 0, colors: ['teal' as never] }),
     ).rejects.toThrow(/unknown colour "teal"/);
     expect(SYNTHETIC_SHAPES.length * SYNTHETIC_COLOR_NAMES.length).toBe(allCaptions().length);
+  });
+
+  it('the synth command writes the layouts it is asked for', async () => {
+    const out = join(dir, 'cli');
+    const lines: string[] = [];
+    await createDataCommand((l) => lines.push(l)).parseAsync(
+      ['synth', '--out', out, '--count', '3', '--seed', '1', '--layout', 'cc'],
+      { from: 'user' },
+    );
+    expect(lines[0]).toMatch(/synth: 3 images/);
+    expect((await readFile(join(out, 'synthetic_cc.tsv'), 'utf8')).trim().split('\n')).toHaveLength(3);
+    await expect(access(join(out, 'synthetic_mscxr.csv'))).rejects.toThrow();
+    const bad = createDataCommand(() => undefined);
+    await expect(bad.parseAsync(['synth', '--out', out, '--layout', 'coco'], { from: 'user' })).rejects.toThrow(/unknown layout "coco"/);
   });
 });
