@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipConfig } from './config';
 import { Block } from './block';
-import { fastLinear, layerNorm } from './layers';
+import { fastLinear, layerNorm, trainableLinear, type Linear } from './layers';
 import type { F32Dict, KeyLayout } from './layout';
 import { TextTower, VisionTower, type TokenIds } from './tower';
 
@@ -18,20 +18,39 @@ export interface ClipModel {
   encodeImage(pixels: tf.Tensor4D): tf.Tensor2D;
   /** Projected, not normalised, text embeddings [B, P]. */
   encodeText(ids: TokenIds): tf.Tensor2D;
+  /**
+   * Every weight under its Hugging Face name and shape (logit_scale included). In a trainable
+   * model these are tf.Variables, so an optimiser can update them and an exporter write them.
+   */
+  params: Map<string, tf.Tensor>;
+  trainable: boolean;
   dispose(): void;
 }
 
-function tensorFrom(dict: F32Dict, key: string): tf.Tensor {
-  const t = dict.get(key)!;
-  return tf.tensor(t.data, t.shape);
+export interface BuildOptions {
+  /**
+   * Weights become variables and every op has a weight gradient on wasm (plain matMul linear
+   * layers, one-hot token lookup). Slower; for training small models only.
+   */
+  trainable?: boolean;
 }
 
 /** Builds the model from HF-named float32 tensors whose shapes were checked against `config`. */
-export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['source']): ClipModel {
+export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['source'], opts: BuildOptions = {}): ClipModel {
+  const trainable = opts.trainable ?? false;
+  const params = new Map<string, tf.Tensor>();
+  const tensorFrom = (key: string): tf.Tensor => {
+    const t = dict.get(key)!;
+    const shape = key === 'logit_scale' ? [] : t.shape;
+    const x = trainable ? tf.variable(tf.tensor(t.data, shape), true, key) : tf.tensor(t.data, shape);
+    params.set(key, x);
+    return x;
+  };
+  const makeLinear = (w: tf.Tensor2D, b?: tf.Tensor1D): Linear => (trainable ? trainableLinear(w, b) : fastLinear(w, b));
   const linear = (prefix: string, bias = true) =>
-    fastLinear(tensorFrom(dict, `${prefix}.weight`) as tf.Tensor2D, bias ? (tensorFrom(dict, `${prefix}.bias`) as tf.Tensor1D) : undefined);
+    makeLinear(tensorFrom(`${prefix}.weight`) as tf.Tensor2D, bias ? (tensorFrom(`${prefix}.bias`) as tf.Tensor1D) : undefined);
   const norm = (prefix: string, eps: number) =>
-    layerNorm(tensorFrom(dict, `${prefix}.weight`) as tf.Tensor1D, tensorFrom(dict, `${prefix}.bias`) as tf.Tensor1D, eps);
+    layerNorm(tensorFrom(`${prefix}.weight`) as tf.Tensor1D, tensorFrom(`${prefix}.bias`) as tf.Tensor1D, eps);
   const blocks = (tower: 'vision_model' | 'text_model', n: number, heads: number, eps: number, act: ClipConfig['text']['act']) =>
     Array.from({ length: n }, (_, i) => {
       const p = `${tower}.encoder.layers.${i}.`;
@@ -52,14 +71,17 @@ export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['
     });
 
   const v = config.vision;
-  const patchW = dict.get('vision_model.embeddings.patch_embedding.weight')!;
+  const patchW = tensorFrom('vision_model.embeddings.patch_embedding.weight');
+  const patchIn = patchW.size / patchW.shape[0];
   const vision = new VisionTower(
     v,
     {
       // The conv kernel [D, C, p, p] read as a linear map over flattened patches [D, C·p·p].
-      patch: fastLinear(tf.tensor2d(patchW.data, [patchW.shape[0], patchW.data.length / patchW.shape[0]])),
-      classEmbedding: tensorFrom(dict, 'vision_model.embeddings.class_embedding') as tf.Tensor1D,
-      positionEmbedding: tensorFrom(dict, 'vision_model.embeddings.position_embedding.weight') as tf.Tensor2D,
+      patch: trainable
+        ? trainableLinear(patchW as tf.Tensor2D, undefined, [patchW.shape[0], patchIn])
+        : fastLinear(tf.reshape(patchW, [patchW.shape[0], patchIn]) as tf.Tensor2D),
+      classEmbedding: tensorFrom('vision_model.embeddings.class_embedding') as tf.Tensor1D,
+      positionEmbedding: tensorFrom('vision_model.embeddings.position_embedding.weight') as tf.Tensor2D,
       preNorm: norm('vision_model.pre_layrnorm', v.layerNormEps),
       postNorm: norm('vision_model.post_layernorm', v.layerNormEps),
       projection: linear('visual_projection', false),
@@ -70,14 +92,17 @@ export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['
   const text = new TextTower(
     t,
     {
-      tokenEmbedding: tensorFrom(dict, 'text_model.embeddings.token_embedding.weight') as tf.Tensor2D,
-      positionEmbedding: tensorFrom(dict, 'text_model.embeddings.position_embedding.weight') as tf.Tensor2D,
+      tokenEmbedding: tensorFrom('text_model.embeddings.token_embedding.weight') as tf.Tensor2D,
+      positionEmbedding: tensorFrom('text_model.embeddings.position_embedding.weight') as tf.Tensor2D,
+      oneHotLookup: trainable,
       finalNorm: norm('text_model.final_layer_norm', t.layerNormEps),
       projection: linear('text_projection', false),
     },
     blocks('text_model', t.numLayers, t.numHeads, t.layerNormEps, t.act),
   );
-  const logitScale = Math.exp(dict.get('logit_scale')?.data[0] ?? config.logitScaleInit);
+  if (!dict.has('logit_scale')) dict.set('logit_scale', { shape: [], data: Float32Array.of(config.logitScaleInit) });
+  const logitScaleParam = tensorFrom('logit_scale');
+  const logitScale = Math.exp(logitScaleParam.dataSync()[0]);
   return {
     vision,
     text,
@@ -86,9 +111,13 @@ export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['
     source,
     encodeImage: (pixels) => tf.tidy(() => vision.head(vision.runBlocks(vision.embed(pixels)).h)),
     encodeText: (ids) => tf.tidy(() => text.head(text.runBlocks(text.embed(ids)).h, ids)),
+    params,
+    trainable,
     dispose: () => {
       vision.dispose();
       text.dispose();
+      // Whatever the towers did not own (e.g. the patch kernel behind its reshaped view).
+      for (const t of params.values()) if (!t.isDisposed) t.dispose();
     },
   };
 }

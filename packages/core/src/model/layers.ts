@@ -48,6 +48,33 @@ export function fastLinear(weight: tf.Tensor2D, bias?: tf.Tensor1D): Linear {
   };
 }
 
+/**
+ * A linear layer with ordinary autodiff, so the weight and bias get gradients (training).
+ * `viewShape` reads a weight of another shape (the patch-embedding kernel) as [out, in].
+ */
+export function trainableLinear(weight: tf.Tensor, bias?: tf.Tensor1D, viewShape?: [number, number]): Linear {
+  const [outFeatures, inFeatures] = viewShape ?? (weight.shape as [number, number]);
+  const w2 = (): tf.Tensor2D => (viewShape ? (tf.reshape(weight, viewShape) as tf.Tensor2D) : (weight as tf.Tensor2D));
+  return {
+    inFeatures,
+    outFeatures,
+    get weight() {
+      return w2();
+    },
+    bias,
+    apply: (x) => {
+      const lead = x.shape.slice(0, -1);
+      let y: tf.Tensor = tf.matMul(tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D, w2(), false, true);
+      if (bias) y = tf.add(y, bias);
+      return tf.reshape(y, [...lead, outFeatures]);
+    },
+    dispose: () => {
+      weight.dispose();
+      bias?.dispose();
+    },
+  };
+}
+
 export interface LayerNorm {
   apply(x: tf.Tensor): tf.Tensor;
   gamma: tf.Tensor1D;

@@ -146,6 +146,8 @@ export interface TextWeights {
   positionEmbedding: tf.Tensor2D;
   finalNorm: LayerNorm;
   projection: Linear;
+  /** Look tokens up with a one-hot product (gather has no gradient on wasm): for training. */
+  oneHotLookup?: boolean;
 }
 
 export type TokenIds = number[][];
@@ -202,7 +204,9 @@ export class TextTower extends TowerBase {
   tokenEmbeddings(ids: TokenIds): tf.Tensor3D {
     this.checkIds(ids);
     const flat = tf.tensor1d(ids.flat(), 'int32');
-    const rows = tf.gather(this.w.tokenEmbedding, flat);
+    const rows = this.w.oneHotLookup
+      ? tf.matMul(tf.cast(tf.oneHot(flat, this.config.vocabSize), 'float32') as tf.Tensor2D, this.w.tokenEmbedding)
+      : tf.gather(this.w.tokenEmbedding, flat);
     return tf.reshape(rows, [ids.length, ids[0].length, this.config.hiddenSize]) as tf.Tensor3D;
   }
 
