@@ -173,9 +173,10 @@ function paintShape(
 }
 
 /** Picks 2–4 distinct (colour, shape) pairs: the target first, then a distractor sharing its colour or shape. */
-function pickObjects(rng: Rng, colors: readonly SyntheticColor[], shapes: readonly SyntheticShape[]) {
+function pickObjects(rng: Rng, colors: readonly SyntheticColor[], shapes: readonly SyntheticShape[], count?: number) {
   const combos = colors.length * shapes.length;
-  const n = Math.min(rng.range(2, 4), combos);
+  // An explicit count draws no number for it (the default path draws exactly as before).
+  const n = count === undefined ? Math.min(rng.range(2, 4), combos) : Math.min(count, combos);
   const target = { color: rng.pick(colors), shape: rng.pick(shapes) };
   const objs = [target];
   const has = (c: string, s: string) => objs.some((o) => o.color === c && o.shape === s);
@@ -195,6 +196,55 @@ function pickObjects(rng: Rng, colors: readonly SyntheticColor[], shapes: readon
     if (!has(c, s)) objs.push({ color: c, shape: s });
   }
   return objs;
+}
+
+export interface SyntheticScene {
+  /** RGB bytes, row-major, size × size × 3. */
+  pixels: Uint8Array;
+  /** The shapes placed, the captioned one first. */
+  shapes: SyntheticShapeInstance[];
+}
+
+/**
+ * Paints one scene in memory (what generateSyntheticSet writes per image, drawing the same
+ * numbers from `rng`): a textured background and 2–4 shapes, the first one the captioned
+ * target. `objects` overrides how many shapes to pick (e.g. 1 for single-object scenes;
+ * the target then has no distractor). Used for training and in-memory evaluation.
+ */
+export function renderSyntheticScene(
+  rng: Rng,
+  size = 224,
+  colors: readonly SyntheticColor[] = SYNTHETIC_COLOR_NAMES,
+  shapes: readonly SyntheticShape[] = SYNTHETIC_SHAPES,
+  objects?: number,
+): SyntheticScene {
+  if (objects !== undefined && (!Number.isInteger(objects) || objects < 1)) {
+    throw new Error(`renderSyntheticScene: objects must be a positive integer, got ${objects}`);
+  }
+  const minSide = Math.round(0.16 * size);
+  const maxSide = Math.round(0.32 * size);
+  const gap = 6; // pixels between shape cells, so boxes never touch
+  const px = new Uint8Array(size * size * 3);
+  paintBackground(px, size, rng);
+  const objs = objects === undefined ? pickObjects(rng, colors, shapes) : pickObjects(rng, colors, shapes, objects);
+  const cells: { x: number; y: number; side: number }[] = [];
+  const placed: SyntheticShapeInstance[] = [];
+  for (const o of objs) {
+    for (let tries = 0; tries < 500; tries++) {
+      const side = rng.range(minSide, maxSide);
+      const x = rng.range(4, size - 4 - side);
+      const y = rng.range(4, size - 4 - side);
+      const clash = cells.some(
+        (c) => x < c.x + c.side + gap && c.x < x + side + gap && y < c.y + c.side + gap && c.y < y + side + gap,
+      );
+      if (clash) continue;
+      cells.push({ x, y, side });
+      const box = paintShape(px, size, o.shape, SYNTHETIC_COLORS[o.color], x, y, side);
+      placed.push({ shape: o.shape, color: o.color, box });
+      break;
+    }
+  }
+  return { pixels: px, shapes: placed };
 }
 
 /**
@@ -220,9 +270,6 @@ export async function generateSyntheticSet(options: SyntheticOptions): Promise<S
   const outDir = resolve(options.outDir);
   const rng = new Rng(seed);
   const images: SyntheticImage[] = [];
-  const minSide = Math.round(0.16 * size);
-  const maxSide = Math.round(0.32 * size);
-  const gap = 6; // pixels between shape cells, so boxes never touch
   let patient = 10_000_000;
   let imagesLeftForPatient = 0;
 
@@ -236,26 +283,7 @@ export async function generateSyntheticSet(options: SyntheticOptions): Promise<S
     const studyId = `s${50_000_000 + n + 1}`;
     const id = `synth-${seed}-${String(n + 1).padStart(5, '0')}`;
 
-    const px = new Uint8Array(size * size * 3);
-    paintBackground(px, size, rng);
-    const objs = pickObjects(rng, colors, shapes);
-    const cells: { x: number; y: number; side: number }[] = [];
-    const placed: SyntheticShapeInstance[] = [];
-    for (const o of objs) {
-      for (let tries = 0; tries < 500; tries++) {
-        const side = rng.range(minSide, maxSide);
-        const x = rng.range(4, size - 4 - side);
-        const y = rng.range(4, size - 4 - side);
-        const clash = cells.some(
-          (c) => x < c.x + c.side + gap && c.x < x + side + gap && y < c.y + c.side + gap && c.y < y + side + gap,
-        );
-        if (clash) continue;
-        cells.push({ x, y, side });
-        const box = paintShape(px, size, o.shape, SYNTHETIC_COLORS[o.color], x, y, side);
-        placed.push({ shape: o.shape, color: o.color, box });
-        break;
-      }
-    }
+    const { pixels: px, shapes: placed } = renderSyntheticScene(rng, size, colors, shapes);
     if (placed.length < 2) throw new Error(`synthetic: could not place shapes in image ${id} (size ${size} too small?)`);
     const path = `files/${patientId}/${studyId}/${id}.png`;
     const file = join(outDir, path);
