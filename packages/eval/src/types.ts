@@ -1,0 +1,73 @@
+// The metric contract: per-pair metrics (one explanation at a time) and dataset metrics
+// (ROAR, model randomisation), each declaring higherIsBetter per output, its substrate and params.
+import type { Attribution, Box, ClipModel, OptionSpec, PairCache, PairInput, Side } from '@ceb/core';
+
+/** What every metric returns: named numbers, and optionally curves for the report's charts. */
+export interface MetricResult {
+  values: Record<string, number>;
+  /** e.g. the insertion and deletion curves (score per step). */
+  curves?: Record<string, number[]>;
+  /** Non-numeric facts the record must carry (the mode, the substrate actually used). */
+  meta?: Record<string, string | number | boolean>;
+}
+
+export interface PairMetricContext {
+  model: ClipModel;
+  pair: PairInput;
+  /** Clean embeddings of this pair, shared with the explainers; the caller disposes it. */
+  cache: PairCache;
+  attribution: Attribution;
+  /** Boxes already mapped to model input pixels (localisation needs them). */
+  sample?: { boxes?: Box[] };
+}
+
+export type ParamValues = Record<string, number | boolean | string>;
+
+interface MetricBase {
+  name: string;
+  description: string;
+  /** Per output key: true when a larger value means a better attribution. */
+  higherIsBetter: Record<string, boolean>;
+  /** What a removed pixel / token becomes. */
+  substrate: string;
+  params: Record<string, OptionSpec>;
+}
+
+export interface PairMetric<P extends ParamValues = ParamValues> extends MetricBase {
+  kind: 'pair';
+  sides: readonly Side[];
+  evaluate(ctx: PairMetricContext, params?: Partial<P>): Promise<MetricResult>;
+}
+
+/** Metrics that need every map of a split; run by the bench through their own functions (runRoar, sanityScore). */
+export interface DatasetMetric extends MetricBase {
+  kind: 'dataset';
+  sides: readonly Side[];
+}
+
+export type Metric = PairMetric | DatasetMetric;
+
+/** Fills defaults and checks every given param against its spec. */
+export function resolveParams<P extends ParamValues>(metric: string, specs: Record<string, OptionSpec>, given: Partial<P> = {}): P {
+  const out: ParamValues = {};
+  for (const key of Object.keys(given)) {
+    if (!(key in specs)) throw new Error(`${metric}: unknown param "${key}" (known: ${Object.keys(specs).join(', ')})`);
+  }
+  for (const [key, spec] of Object.entries(specs)) {
+    const v = (given as ParamValues)[key] ?? spec.default;
+    const bad = (why: string) => new Error(`${metric}: param ${key} = ${JSON.stringify(v)}: ${why}`);
+    if (spec.type === 'number' || spec.type === 'integer') {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('expected a finite number');
+      if (spec.type === 'integer' && !Number.isInteger(v)) throw bad('expected an integer');
+      if (spec.min !== undefined && v < spec.min) throw bad(`below the minimum ${spec.min}`);
+      if (spec.max !== undefined && v > spec.max) throw bad(`above the maximum ${spec.max}`);
+    } else if (spec.type === 'boolean') {
+      if (typeof v !== 'boolean') throw bad('expected true or false');
+    } else {
+      if (typeof v !== 'string') throw bad('expected a string');
+      if (spec.choices && !spec.choices.includes(v)) throw bad(`expected one of ${spec.choices.join(', ')}`);
+    }
+    out[key] = v;
+  }
+  return out as P;
+}
