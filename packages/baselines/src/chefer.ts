@@ -1,0 +1,75 @@
+// Chefer, Gur & Wolf (ICCV 2021), the gradient-weighted rollout of their CLIP notebook:
+// R = I; for each block from `startLayer` up: Ā = mean_heads(max(∇A ⊙ A, 0)); R = R + Ā·R.
+// Image = R[CLS, patches]; text = R[EOS, caption tokens]. ∇A ⊙ A is read as the gradient
+// w.r.t. a gate of ones multiplying the attention probabilities (no hooks needed).
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExplainContext, Explainer, OptionSpec, Side } from '@ceb/core';
+import { attribution, checkCaption, imageMapFromTokens, pooledIndex, resolveLayer, resolveOptions, take, targetFromState, textMapFromTokens, towerOf } from './common';
+
+export interface CheferOptions {
+  startLayer: number;
+}
+
+export const CHEFER_OPTIONS: Record<keyof CheferOptions, OptionSpec> = {
+  startLayer: { type: 'integer', default: -1, description: 'first block used (0-based; negative from the end); −1 = the last block only, as their CLIP notebook' },
+};
+
+/** mean_heads(max(∇A ⊙ A, 0)) [L·L] for blocks `from` … last, on the clean pair. */
+export function gradWeightedAttention(ctx: ExplainContext, side: Side, from: number): { maps: Float32Array[]; L: number } {
+  const tower = towerOf(ctx, side);
+  const states = side === 'image' ? ctx.cache.visionStates() : ctx.cache.textStates();
+  const h = states[from];
+  const L = h.shape[1];
+  const heads = side === 'image' ? ctx.model.config.vision.numHeads : ctx.model.config.text.numHeads;
+  const n = tower.numLayers - from;
+  const gates = Array.from({ length: n }, () => tf.ones([1, heads, L, L]));
+  const cams = tf.tidy(() => {
+    const grads = tf.grads((...g: tf.Tensor[]) => {
+      const byBlock: (tf.Tensor | undefined)[] = [];
+      g.forEach((t, i) => (byBlock[from + i] = t));
+      return tf.sum(targetFromState(ctx, side, h, from, { gates: byBlock }));
+    })(gates);
+    return grads.map((gA) => tf.mean(tf.relu(gA), 1));
+  });
+  tf.dispose(gates);
+  return { maps: cams.map((c) => take(c)), L };
+}
+
+/** R = I, then R ← R + Ā·R for each block in order. */
+export function cheferMatrix(maps: ArrayLike<number>[], L: number): Float64Array {
+  const r = new Float64Array(L * L);
+  for (let i = 0; i < L; i++) r[i * L + i] = 1;
+  for (const a of maps) {
+    const add = new Float64Array(L * L);
+    for (let i = 0; i < L; i++) {
+      for (let k = 0; k < L; k++) {
+        const aik = a[i * L + k];
+        if (aik === 0) continue;
+        for (let j = 0; j < L; j++) add[i * L + j] += aik * r[k * L + j];
+      }
+    }
+    for (let i = 0; i < r.length; i++) r[i] += add[i];
+  }
+  return r;
+}
+
+export const chefer: Explainer<CheferOptions> = {
+  name: 'chefer',
+  description: 'Chefer et al. 2021 gradient-weighted rollout: R += mean_heads(relu(∇A⊙A))·R over blocks ≥ startLayer (default: last block only); CLS / EOS row',
+  sides: ['image', 'text'],
+  options: CHEFER_OPTIONS,
+  async explain(ctx, side, options) {
+    const t0 = performance.now();
+    const o = resolveOptions<CheferOptions>('chefer', CHEFER_OPTIONS, options);
+    const tower = towerOf(ctx, side);
+    const from = resolveLayer(o.startLayer, tower.numLayers, 'chefer: startLayer');
+    if (side === 'text') checkCaption(ctx.pair.ids);
+    const { maps, L } = gradWeightedAttention(ctx, side, from);
+    const r = cheferMatrix(maps, L);
+    const row = side === 'image' ? 0 : pooledIndex(ctx.pair.ids);
+    const scores = r.slice(row * L, (row + 1) * L);
+    // The identity puts 1 on the row's own token (CLS is dropped anyway; EOS is dropped for text).
+    const map = side === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : textMapFromTokens(scores);
+    return attribution('chefer', side, map, t0, { startLayer: from });
+  },
+};

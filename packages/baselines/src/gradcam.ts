@@ -1,0 +1,102 @@
+// Grad-CAM (Selvaraju et al., ICCV 2017) on a transformer block's output, and the
+// element-wise variant ReLU(Σ_c G ⊙ A) used by later CLIP papers (one module, two explainers).
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExplainContext, Explainer, OptionSpec, Side } from '@ceb/core';
+import {
+  attribution,
+  checkCaption,
+  checkSide,
+  imageMapFromTokens,
+  resolveLayer,
+  resolveOptions,
+  targetFromState,
+  take,
+  textMapFromTokens,
+} from './common';
+
+export interface GradcamOptions {
+  /** Block whose output is explained; negative counts from the end. */
+  layer: number;
+}
+
+export const GRADCAM_OPTIONS: Record<keyof GradcamOptions, OptionSpec> = {
+  layer: {
+    type: 'integer',
+    default: -3,
+    description:
+      'block whose output gives A and G (0-based; negative from the end). −3 = block 9 of a 12-block ViT-B (the spec default); ' +
+      'not −1: after the last block only CLS/EOS reaches the head, so patch gradients are zero. Sweepable.',
+  },
+};
+
+export type GradcamVariant = 'classic' | 'elementwise';
+
+/** Activations A and gradients G of the target at the output of `layer`, [L·D] each. */
+export function activationsAndGradients(ctx: ExplainContext, side: Side, layer: number): { a: Float32Array; g: Float32Array; L: number; D: number } {
+  const h = ctx.cache.stateAfter(side, layer);
+  const [, L, D] = h.shape;
+  const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(targetFromState(ctx, side, x as tf.Tensor3D, layer + 1)))(h));
+  return { a: (h.dataSync() as Float32Array).slice(), g: take(grad), L, D };
+}
+
+/**
+ * Per-token Grad-CAM over all L tokens (0 where a token is not mapped). Mapped tokens:
+ * image patches 1…L−1 (CLS dropped), text caption tokens 1…L−2 (BOS/EOS dropped).
+ * classic: w_c = mean over mapped tokens of G, score = ReLU(Σ_c w_c A_c);
+ * elementwise: score = ReLU(Σ_c G_c A_c).
+ */
+export function gradcamTokenScores(a: ArrayLike<number>, g: ArrayLike<number>, L: number, D: number, first: number, last: number, variant: GradcamVariant): Float64Array {
+  const out = new Float64Array(L);
+  if (variant === 'classic') {
+    const w = new Float64Array(D);
+    for (let t = first; t < last; t++) for (let c = 0; c < D; c++) w[c] += g[t * D + c];
+    for (let c = 0; c < D; c++) w[c] /= last - first;
+    for (let t = first; t < last; t++) {
+      let s = 0;
+      for (let c = 0; c < D; c++) s += w[c] * a[t * D + c];
+      out[t] = Math.max(0, s);
+    }
+  } else {
+    for (let t = first; t < last; t++) {
+      let s = 0;
+      for (let c = 0; c < D; c++) s += g[t * D + c] * a[t * D + c];
+      out[t] = Math.max(0, s);
+    }
+  }
+  return out;
+}
+
+function makeGradcam(name: string, variant: GradcamVariant, description: string): Explainer<GradcamOptions> {
+  const self: Explainer<GradcamOptions> = {
+    name,
+    description,
+    sides: ['image', 'text'],
+    options: GRADCAM_OPTIONS,
+    async explain(ctx, side, options) {
+      checkSide(self, side);
+      const t0 = performance.now();
+      const opts = resolveOptions<GradcamOptions>(name, GRADCAM_OPTIONS, options);
+      const tower = side === 'image' ? ctx.model.vision : ctx.model.text;
+      const layer = resolveLayer(opts.layer, tower.numLayers, `${name}: layer`);
+      if (side === 'text') checkCaption(ctx.pair.ids);
+      const { a, g, L, D } = activationsAndGradients(ctx, side, layer);
+      const [first, last] = side === 'image' ? [1, L] : [1, L - 1];
+      const scores = gradcamTokenScores(a, g, L, D, first, last, variant);
+      const map = side === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : textMapFromTokens(scores);
+      return attribution(name, side, map, t0, { layer, tokenScores: Array.from(scores) });
+    },
+  };
+  return self;
+}
+
+export const gradcam = makeGradcam(
+  'gradcam',
+  'classic',
+  'Grad-CAM (Selvaraju et al. 2017) on the output of block `layer`: channel weights = mean gradient over patch (caption) tokens, map = ReLU(Σ w·A) per token',
+);
+
+export const gradcamElementwise = makeGradcam(
+  'gradcam-elementwise',
+  'elementwise',
+  'element-wise Grad-CAM on the output of block `layer`: map = ReLU(Σ_c G⊙A) per token (the variant of later CLIP papers)',
+);

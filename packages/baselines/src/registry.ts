@@ -1,0 +1,93 @@
+// Every method under one name, for configs and the CLI (`explain --method NAME`,
+// `explain --list-methods`).
+import { m2ib, type Explainer, type OptionSpec, type Side } from '@ceb/core';
+import { chefer } from './chefer';
+import { checkOption } from './common';
+import { random, sobel, uniform } from './controls';
+import { gradcam, gradcamElementwise } from './gradcam';
+import { kernelshap } from './kernelshap';
+import { occlusion } from './occlusion';
+import { rise } from './rise';
+import { rollout } from './rollout';
+import { saliency } from './saliency';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyExplainer = Explainer<any>;
+
+export const METHODS: Readonly<Record<string, AnyExplainer>> = Object.freeze({
+  m2ib,
+  gradcam,
+  'gradcam-elementwise': gradcamElementwise,
+  saliency,
+  rise,
+  occlusion,
+  kernelshap,
+  rollout,
+  chefer,
+  random,
+  sobel,
+  uniform,
+});
+
+export const METHOD_NAMES: readonly string[] = Object.keys(METHODS);
+
+export function getMethod(name: string): AnyExplainer {
+  const m = Object.prototype.hasOwnProperty.call(METHODS, name) ? METHODS[name] : undefined;
+  if (!m) throw new Error(`unknown method "${name}"; known methods: ${METHOD_NAMES.join(', ')}`);
+  return m;
+}
+
+export interface MethodInfo {
+  name: string;
+  description: string;
+  sides: readonly Side[];
+  options: (OptionSpec & { name: string })[];
+}
+
+export function listMethods(): MethodInfo[] {
+  return METHOD_NAMES.map((name) => {
+    const m = METHODS[name];
+    return {
+      name,
+      description: m.description,
+      sides: m.sides,
+      options: Object.entries(m.options as Record<string, OptionSpec>).map(([k, s]) => ({ name: k, ...s })),
+    };
+  });
+}
+
+/** The text `explain --list-methods` prints. */
+export function formatMethodList(): string {
+  const lines: string[] = [];
+  for (const m of listMethods()) {
+    lines.push(`${m.name}  [${m.sides.join(', ')}]`, `  ${m.description}`);
+    for (const o of m.options) {
+      const range = o.choices ? ` one of ${o.choices.join('|')}` : o.min !== undefined || o.max !== undefined ? ` in [${o.min ?? '−∞'}, ${o.max ?? '∞'}]` : '';
+      lines.push(`    --${o.name} (${o.type}${range}, default ${JSON.stringify(o.default)}): ${o.description}`);
+    }
+    if (!m.options.length) lines.push('    (no options)');
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Checks options for a method and converts CLI strings ("32", "true") to the declared type.
+ * Unknown names and out-of-range values are errors naming the method and the option.
+ */
+export function parseMethodOptions(name: string, raw: Record<string, unknown>): Record<string, unknown> {
+  const specs = getMethod(name).options as Record<string, OptionSpec>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v0] of Object.entries(raw)) {
+    const s = specs[k];
+    if (!s) throw new Error(`${name}: unknown option "${k}" (known: ${Object.keys(specs).join(', ') || 'none'})`);
+    let v = v0;
+    if (typeof v === 'string' && (s.type === 'number' || s.type === 'integer')) v = v.trim() === '' ? NaN : Number(v);
+    if (typeof v === 'string' && s.type === 'boolean') {
+      if (v !== 'true' && v !== 'false') throw new Error(`${name}: option "${k}" must be true or false, got "${v0}"`);
+      v = v === 'true';
+    }
+    checkOption(name, k, s, v);
+    out[k] = v;
+  }
+  return out;
+}
