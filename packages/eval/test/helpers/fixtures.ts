@@ -1,0 +1,31 @@
+// Where the shared fixtures live (the clip-tiny model folder can be overridden by CLIP_FIXTURE_DIR).
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ClipModel, PairInput } from '@ceb/core';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
+export const SHARED_FIXTURES = resolve(REPO_ROOT, '../shared/fixtures');
+export const CLIP_FIXTURE_DIR = process.env.CLIP_FIXTURE_DIR ? resolve(process.env.CLIP_FIXTURE_DIR) : resolve(SHARED_FIXTURES, 'clip-tiny');
+
+/** A seeded random pair: N(0,1) normalised pixels and a caption of `len` tokens between BOS and EOS. */
+export function randomPair(model: ClipModel, seed: number, len = 6): PairInput {
+  const s = model.config.vision.imageSize;
+  const pixels = tf.randomNormal([1, 3, s, s], 0, 1, 'float32', seed) as tf.Tensor4D;
+  const { bosTokenId: bos, eosTokenId: eos } = model.config.text;
+  const ids = [bos, ...Array.from({ length: len }, (_, i) => 300 + ((seed * 37 + i * 11) % 400)), eos];
+  return { pixels, ids };
+}
+
+/** Cosine similarity in float64 of two vectors. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return d / Math.sqrt(na * nb);
+}
