@@ -1,0 +1,167 @@
+// The pair metrics on the clip-tiny fixture, checked against scores computed here
+// independently with the model's encoders (not through the metric code paths).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, loadClip, PairCache, type Attribution, type ClipModel, type PairInput } from '@ceb/core';
+import { confidenceCorrected, confidenceM2ib, confidenceValues } from '../src/confidence';
+import { insertionDeletion } from '../src/insertion-deletion';
+import { localisation } from '../src/localisation';
+import { blurCHW, curveAuc } from '../src/perturb';
+import { CLIP_FIXTURE_DIR, cosine, randomPair } from './helpers/fixtures';
+
+let model: ClipModel;
+let pair: PairInput;
+let cache: PairCache;
+let S: number;
+let pixels: Float32Array;
+let imgEmb: Float32Array;
+let txtEmb: Float32Array;
+let Y: number;
+
+const encImage = (px: Float32Array) => tf.tidy(() => model.encodeImage(tf.tensor4d(px, [1, 3, S, S]))).dataSync() as Float32Array;
+const encText = (ids: number[]) => tf.tidy(() => model.encodeText([ids])).dataSync() as Float32Array;
+const imageAttr = (scores: Float32Array): Attribution => ({ method: 't', side: 'image', scores, shape: [S, S], ms: 0 });
+const textAttr = (scores: number[]): Attribution => ({ method: 't', side: 'text', scores: Float32Array.from(scores), shape: [scores.length], ms: 0 });
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  model = await loadClip(CLIP_FIXTURE_DIR);
+  S = model.config.vision.imageSize;
+  pair = randomPair(model, 1, 4);
+  cache = new PairCache(model, pair);
+  pixels = pair.pixels.dataSync() as Float32Array;
+  imgEmb = encImage(pixels);
+  txtEmb = encText(pair.ids);
+  Y = cosine(imgEmb, txtEmb);
+});
+afterAll(() => {
+  cache?.dispose();
+  pair?.pixels.dispose();
+  model?.dispose();
+});
+
+const ramp = () => Float32Array.from({ length: S * S }, (_, i) => (i % S) / (S - 1));
+
+describe('confidence drop / increase', () => {
+  it('formulas: corrected divides by Y, m2ib does not; increase is 1[O > Y] × 100', () => {
+    expect(confidenceValues(0.5, 0.4, 'corrected').drop).toBeCloseTo(20, 10);
+    expect(confidenceValues(0.5, 0.4, 'm2ib').drop).toBeCloseTo(10, 10);
+    expect(confidenceValues(0.5, 0.6, 'corrected')).toEqual({ drop: 0, increase: 100 });
+    expect(confidenceValues(0.5, 0.5, 'm2ib')).toEqual({ drop: 0, increase: 0 });
+  });
+  it('higherIsBetter: a map whose explained input scores higher has a lower drop and a higher increase', () => {
+    for (const mode of ['corrected', 'm2ib'] as const) {
+      const better = confidenceValues(0.5, 0.55, mode);
+      const worse = confidenceValues(0.5, 0.3, mode);
+      expect(better.drop).toBeLessThan(worse.drop);
+      expect(better.increase).toBeGreaterThan(worse.increase);
+    }
+    for (const m of [confidenceCorrected, confidenceM2ib]) expect(m.higherIsBetter).toEqual({ drop: false, increase: true });
+  });
+  it('m2ib image: normalised pixels × map', async () => {
+    const map = ramp();
+    const r = await confidenceM2ib.evaluate({ model, pair, cache, attribution: imageAttr(map) });
+    const O = cosine(encImage(pixels.map((v, k) => v * map[k % (S * S)])), txtEmb);
+    expect(r.meta).toMatchObject({ mode: 'm2ib' });
+    expect(r.meta!.clean as number).toBeCloseTo(Y, 5);
+    expect(r.meta!.explained as number).toBeCloseTo(O, 5);
+    expect(r.values.drop).toBeCloseTo(Math.max(0, Y - O) * 100, 3);
+  });
+  it('corrected image: a zero map gives a black image in pixel space', async () => {
+    const r = await confidenceCorrected.evaluate({ model, pair, cache, attribution: imageAttr(new Float32Array(S * S)) });
+    const { imageMean: mean, imageStd: std } = model.config;
+    const black = Float32Array.from({ length: 3 * S * S }, (_, k) => -mean[Math.floor(k / (S * S))] / std[Math.floor(k / (S * S))]);
+    const O = cosine(encImage(black), txtEmb);
+    expect(r.meta!.explained as number).toBeCloseTo(O, 5);
+    expect(r.values.drop).toBeCloseTo(Y > O ? ((Y - O) / Y) * 100 : 0, 2);
+  });
+  it('a map of ones leaves the image as it is in both modes (drop 0)', async () => {
+    for (const m of [confidenceCorrected, confidenceM2ib]) {
+      const r = await m.evaluate({ model, pair, cache, attribution: imageAttr(new Float32Array(S * S).fill(1)) });
+      expect(r.values.drop).toBeLessThan(1e-3);
+    }
+  });
+  it('m2ib text: the worked median rule with id 0, BOS/EOS stripped, pooled at the largest kept id', async () => {
+    const [, a, b, c, d] = pair.ids;
+    const r = await confidenceM2ib.evaluate({ model, pair, cache, attribution: textAttr([0.2, 0.9, 0.5, 0.1]) });
+    const O = cosine(encText([0, b, c, 0]), imgEmb);
+    void a;
+    void d;
+    expect(r.meta!.explained as number).toBeCloseTo(O, 5);
+    expect(r.values.drop).toBeCloseTo(Math.max(0, Y - O) * 100, 3);
+    expect(r.values.increase).toBe(O > Y ? 100 : 0);
+  });
+  it('corrected text: scores of ones reproduce the clean caption; zeros scale every caption token embedding to 0', async () => {
+    const ones = await confidenceCorrected.evaluate({ model, pair, cache, attribution: textAttr([1, 1, 1, 1]) });
+    expect(ones.meta!.explained as number).toBeCloseTo(Y, 5);
+    const zeros = await confidenceCorrected.evaluate({ model, pair, cache, attribution: textAttr([0, 0, 0, 0]) });
+    const t = model.text;
+    const ids = pair.ids;
+    const emb = tf.tidy(() => {
+      const scale = tf.tensor3d(ids.map((_, j) => (j === 0 || j === ids.length - 1 ? 1 : 0)), [1, ids.length, 1]);
+      return t.head(t.runBlocks(t.embedTokens(tf.mul(t.tokenEmbeddings([ids]), scale) as tf.Tensor3D)).h, [ids]);
+    });
+    const O = cosine(emb.dataSync(), imgEmb);
+    emb.dispose();
+    expect(zeros.meta!.explained as number).toBeCloseTo(O, 5);
+  });
+  it('refuses a map of the wrong size', async () => {
+    await expect(confidenceM2ib.evaluate({ model, pair, cache, attribution: imageAttr(new Float32Array(10)) })).rejects.toThrow(/10 scores, expected 224×224/);
+    await expect(confidenceM2ib.evaluate({ model, pair, cache, attribution: textAttr([1, 2]) })).rejects.toThrow(/2 scores for a caption of 4 tokens/);
+  });
+});
+
+describe('insertion / deletion through the model', () => {
+  it('image: ends at the clean score and the substrate; insertion starts at the blurred image', async () => {
+    const step = (S * S) / 4;
+    const r = await insertionDeletion.evaluate({ model, pair, cache, attribution: imageAttr(ramp()) }, { step, batch: 2 });
+    const del = r.curves!.deletion;
+    const ins = r.curves!.insertion;
+    expect(del).toHaveLength(5);
+    expect(del[0]).toBeCloseTo(Y, 5);
+    expect(del[4]).toBeCloseTo(cosine(encImage(new Float32Array(3 * S * S)), txtEmb), 5);
+    expect(ins[0]).toBeCloseTo(cosine(encImage(blurCHW(pixels, 3, S, S)), txtEmb), 5);
+    expect(ins[4]).toBeCloseTo(Y, 5);
+    // After 1/4: the ramp's top quarter is the right-most 56 columns.
+    const quarter = pixels.map((v, k) => ((k % (S * S)) % S >= S - S / 4 ? 0 : v));
+    expect(del[1]).toBeCloseTo(cosine(encImage(quarter), txtEmb), 5);
+    expect(r.values.deletion).toBeCloseTo(curveAuc(del), 12);
+    expect(r.values.insertion).toBeCloseTo(curveAuc(ins), 12);
+  });
+  it('text: id 0 substrate, BOS/EOS kept', async () => {
+    const r = await insertionDeletion.evaluate({ model, pair, cache, attribution: textAttr([0.1, 0.9, 0.3, 0.2]) });
+    const [bos, a, b, c, d, eos] = pair.ids;
+    const del = r.curves!.deletion;
+    expect(del).toHaveLength(5);
+    expect(del[0]).toBeCloseTo(Y, 5);
+    expect(del[1]).toBeCloseTo(cosine(encText([bos, a, 0, c, d, eos]), imgEmb), 5);
+    expect(del[4]).toBeCloseTo(cosine(encText([bos, 0, 0, 0, 0, eos]), imgEmb), 5);
+    expect(r.curves!.insertion[2]).toBeCloseTo(cosine(encText([bos, 0, b, c, 0, eos]), imgEmb), 5);
+  });
+  it('rejects unknown params', async () => {
+    await expect(insertionDeletion.evaluate({ model, pair, cache, attribution: textAttr([1, 1, 1, 1]) }, { stepp: 3 } as never)).rejects.toThrow(/unknown param "stepp"/);
+  });
+});
+
+describe('no tensor leaks across pairs', () => {
+  it('every pair metric on both sides leaves the tensor count where it was', async () => {
+    const counts: number[] = [];
+    for (let p = 0; p < 2; p++) {
+      const pr = randomPair(model, 10 + p, 4);
+      const c = new PairCache(model, pr);
+      const ctxI = { model, pair: pr, cache: c, attribution: imageAttr(ramp()), sample: { boxes: [{ x: 10, y: 20, w: 30, h: 40 }] } };
+      const ctxT = { model, pair: pr, cache: c, attribution: textAttr([0.3, 0.1, 0.7, 0.2]) };
+      for (const m of [confidenceCorrected, confidenceM2ib]) {
+        await m.evaluate(ctxI);
+        await m.evaluate(ctxT);
+      }
+      await insertionDeletion.evaluate(ctxI, { step: (S * S) / 2 });
+      await insertionDeletion.evaluate(ctxT);
+      await localisation.evaluate(ctxI);
+      c.dispose();
+      pr.pixels.dispose();
+      counts.push(tf.memory().numTensors);
+    }
+    expect(counts[1]).toBe(counts[0]);
+  });
+});
