@@ -27,7 +27,7 @@ export const saliency: Explainer<SaliencyOptions> = {
       return attribution('saliency', side, imageMapFromPixels(map, s), t0);
     }
     checkCaption(pair.ids);
-    const tok = model.text.tokenEmbeddings([pair.ids]);
+    const tok = tf.tidy(() => model.text.tokenEmbeddings([pair.ids]));
     const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(targetFromState(ctx, 'text', model.text.embedTokens(x as tf.Tensor3D), 0)))(tok));
     const [, L, D] = tok.shape;
     tok.dispose();
