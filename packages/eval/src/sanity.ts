@@ -82,8 +82,10 @@ export interface SanityResult {
   method: string;
   side: Side;
   cascade: number[];
-  /** Mean Spearman rho over pairs, per depth. */
+  /** Mean Spearman rho over the pairs where it is defined, per depth (NaN when none is). */
   correlation: number[];
+  /** Pairs per depth where rho is undefined (a constant map on either model). */
+  undefinedPairs: number[];
   /** [depth][pair]. */
   perPair: number[][];
 }
@@ -118,8 +120,10 @@ export async function sanityScore(method: Explainer<any>, pairs: PairInput[], op
       randomised.dispose();
     }
   }
-  const correlation = perPair.map((r) => r.reduce((a, b) => a + b, 0) / r.length);
-  return { method: method.name, side, cascade, correlation, perPair };
+  const finite = perPair.map((r) => r.filter((v) => Number.isFinite(v)));
+  const correlation = finite.map((r) => (r.length ? r.reduce((a, b) => a + b, 0) / r.length : NaN));
+  const undefinedPairs = perPair.map((r, i) => r.length - finite[i].length);
+  return { method: method.name, side, cascade, correlation, undefinedPairs, perPair };
 }
 
 export const sanityMetric: DatasetMetric = {
