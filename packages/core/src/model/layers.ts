@@ -1,7 +1,6 @@
 // Building blocks of the CLIP towers: the fast linear layer, LayerNorm, activations.
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients; every backward pass here needs them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './gradients';
 import type { Activation } from './config';
 
 export interface Linear {

@@ -1,0 +1,122 @@
+// `pnpm explain`: one pair, one method, both sides → an overlay PNG, the raw map, token scores.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { BACKEND_NAMES, describeBackend, heatmapOverlayPng, initBackend, PairCache, type Attribution, type BackendName } from '@ceb/core';
+import { METHODS, getMethod } from '@ceb/baselines';
+import { checkOptions, formatOptions, withDefaults } from '../options';
+import { loadModelBundle, preparePair } from '../model-bundle';
+import { encodeNpy } from '../npy';
+
+export interface ExplainArgs {
+  model: string;
+  image: string;
+  text: string;
+  method: string;
+  out: string;
+  backend: BackendName;
+  truncate?: boolean;
+  /** Method options, as strings from the command line or values from code. */
+  options: Record<string, unknown>;
+}
+
+export interface ExplainOutput {
+  files: string[];
+  attributions: Attribution[];
+  tokens: string[];
+  similarity: number;
+  backend: string;
+}
+
+/** Text bar for a score in [0, 1]. */
+function bar(score: number, width = 20): string {
+  const n = Math.round(Math.max(0, Math.min(1, score)) * width);
+  return '█'.repeat(n) + '·'.repeat(width - n);
+}
+
+export async function runExplain(args: ExplainArgs, log: (line: string) => void = console.log): Promise<ExplainOutput> {
+  const method = getMethod(args.method);
+  const options = withDefaults(method.options, checkOptions(method.options, args.options, `--method ${method.name}`));
+  const backend = await initBackend(args.backend);
+  const bundle = await loadModelBundle(args.model);
+  const prepared = await preparePair(bundle, args.image, args.text, { truncate: args.truncate });
+  const cache = new PairCache(bundle.model, prepared.pair);
+  const out = resolve(args.out);
+  mkdirSync(out, { recursive: true });
+  const files: string[] = [];
+  const attributions: Attribution[] = [];
+  const write = (name: string, data: string | Buffer) => {
+    writeFileSync(join(out, name), data);
+    files.push(join(out, name));
+  };
+  try {
+    const similarity = cache.similarity();
+    log(`model ${bundle.model.source.path} · backend ${describeBackend(backend)}`);
+    log(`cosine similarity of the pair: ${similarity.toFixed(4)}${prepared.truncated ? ' (caption truncated)' : ''}`);
+    for (const side of method.sides) {
+      const a = await method.explain({ model: bundle.model, pair: prepared.pair, cache }, side, options);
+      attributions.push(a);
+      const meta = { method: method.name, side, options, shape: a.shape, flat: a.flat ?? false, ms: a.ms, backend: backend.name };
+      if (side === 'image') {
+        write('image-overlay.png', await heatmapOverlayPng(prepared.cropped, a.scores));
+        write('image-map.npy', encodeNpy(a.scores, a.shape));
+        write('image-map.json', JSON.stringify({ ...meta, scores: Array.from(a.scores) }));
+        log(`image map ${a.shape.join('×')} in ${a.ms.toFixed(0)} ms${a.flat ? ' (flat: the raw map was constant)' : ''}`);
+      } else {
+        write('text-scores.json', JSON.stringify({ ...meta, caption: args.text, tokens: prepared.tokens, scores: Array.from(a.scores) }, null, 2));
+        log(`text scores in ${a.ms.toFixed(0)} ms${a.flat ? ' (flat)' : ''}:`);
+        const w = Math.max(...prepared.tokens.map((t) => t.length));
+        prepared.tokens.forEach((t, i) => log(`  ${t.padEnd(w)}  ${bar(a.scores[i])}  ${a.scores[i].toFixed(3)}`));
+      }
+    }
+    log(`wrote ${files.length} files to ${out}`);
+    return { files, attributions, tokens: prepared.tokens, similarity, backend: backend.name };
+  } finally {
+    cache.dispose();
+    prepared.pair.pixels.dispose();
+    bundle.model.dispose();
+  }
+}
+
+export function listMethodsText(): string {
+  return Object.values(METHODS)
+    .map((m) => `${m.name}  (${m.sides.join(' + ')})  ${m.description}\n${formatOptions(m.options)}`)
+    .join('\n\n');
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function createExplainCommand(): Command {
+  return new Command('explain')
+    .description('Explain one image–caption pair with one method: writes an overlay PNG, the raw map and token scores')
+    .option('--model <path>', 'model folder (config.json + weights + tokenizer) or checkpoint file')
+    .option('--image <file>', 'image file (JPEG/PNG)')
+    .option('--text <caption>', 'caption')
+    .option('--method <name>', 'method name (see --list-methods)', 'm2ib')
+    .option('--out <dir>', 'output folder', 'explain-out')
+    .addOption(new Option('--backend <name>', 'tensor backend').choices(BACKEND_NAMES as string[]).default('auto'))
+    .option('--layer <n>', 'block to explain at (methods with a layer option)')
+    .option('--beta <x>', 'M2IB beta')
+    .option('--sigma2 <x>', 'M2IB noise/prior variance')
+    .option('--seed <n>', 'seed (random methods)')
+    .option('--opt <key=value>', 'any other method option (repeatable)', collect, [])
+    .option('--truncate', 'cut captions longer than the context instead of failing')
+    .option('--list-methods', 'print every method with its options and defaults')
+    .action(async (o) => {
+      if (o.listMethods) {
+        console.log(listMethodsText());
+        return;
+      }
+      for (const k of ['model', 'image', 'text'] as const) {
+        if (!o[k]) throw new Error(`--${k} is required (or --list-methods)`);
+      }
+      const options: Record<string, unknown> = {};
+      for (const k of ['layer', 'beta', 'sigma2', 'seed'] as const) if (o[k] !== undefined) options[k] = o[k];
+      for (const kv of o.opt as string[]) {
+        const i = kv.indexOf('=');
+        if (i <= 0) throw new Error(`--opt ${kv}: expected key=value`);
+        options[kv.slice(0, i)] = kv.slice(i + 1);
+      }
+      await runExplain({ model: o.model, image: o.image, text: o.text, method: o.method, out: o.out, backend: o.backend, truncate: o.truncate, options });
+    });
+}

@@ -1,0 +1,11 @@
+// Entry point: `pnpm explain|bench|report|data|convert …` run this with the subcommand.
+import { createProgram } from './program';
+
+// pnpm runs scripts in the package folder; resolve user paths against where pnpm was called.
+if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+createProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });

@@ -1,0 +1,70 @@
+// Method and metric options: checked against the OptionSpec each module declares, so the
+// CLI, configs and sweeps all report a bad value the same way (key path + what is allowed).
+import type { OptionSpec } from '@ceb/core';
+
+export type OptionValues = Record<string, number | boolean | string>;
+
+function describeSpec(spec: OptionSpec): string {
+  if (spec.choices) return `one of ${spec.choices.join(', ')}`;
+  const range = [spec.min !== undefined ? `≥ ${spec.min}` : '', spec.max !== undefined ? `≤ ${spec.max}` : ''].filter(Boolean).join(' and ');
+  return `${spec.type === 'integer' ? 'an integer' : `a ${spec.type}`}${range ? ` ${range}` : ''}`;
+}
+
+/** Parses a CLI string ("0.1", "true") into the option's type; values from YAML pass through. */
+export function coerceOption(spec: OptionSpec, raw: unknown, where: string): number | boolean | string {
+  let v = raw;
+  if (typeof raw === 'string' && spec.type !== 'string') {
+    if (spec.type === 'boolean') {
+      if (raw !== 'true' && raw !== 'false') throw new Error(`${where}: expected true or false, got "${raw}"`);
+      v = raw === 'true';
+    } else {
+      v = raw.trim() === '' ? NaN : Number(raw);
+    }
+  }
+  const bad = () => new Error(`${where}: expected ${describeSpec(spec)}, got ${JSON.stringify(raw)}`);
+  switch (spec.type) {
+    case 'boolean':
+      if (typeof v !== 'boolean') throw bad();
+      return v;
+    case 'string':
+      if (typeof v !== 'string' || (spec.choices && !spec.choices.includes(v))) throw bad();
+      return v;
+    case 'integer':
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v) || (spec.type === 'integer' && !Number.isInteger(v))) throw bad();
+      if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) throw bad();
+      return v;
+  }
+}
+
+/**
+ * Checks a set of option values against a module's specs. Unknown keys are errors that list
+ * the known ones; `where` is the key path prefix (e.g. `methods.m2ib`).
+ */
+export function checkOptions(specs: Record<string, OptionSpec>, raw: Record<string, unknown>, where: string): OptionValues {
+  const out: OptionValues = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const spec = specs[key];
+    if (!spec) {
+      const known = Object.keys(specs);
+      throw new Error(`${where}.${key}: unknown option; ${known.length ? `known: ${known.join(', ')}` : 'this takes no options'}`);
+    }
+    out[key] = coerceOption(spec, value, `${where}.${key}`);
+  }
+  return out;
+}
+
+/** Defaults from the specs, overridden by the given values. */
+export function withDefaults(specs: Record<string, OptionSpec>, values: OptionValues): OptionValues {
+  const out: OptionValues = {};
+  for (const [k, s] of Object.entries(specs)) out[k] = s.default;
+  return { ...out, ...values };
+}
+
+/** One line per option: `name  type  default  description`. */
+export function formatOptions(specs: Record<string, OptionSpec>, indent = '    '): string {
+  const rows = Object.entries(specs).map(([k, s]) => [k, describeSpec(s), `default ${JSON.stringify(s.default)}`, s.description]);
+  const w0 = Math.max(0, ...rows.map((r) => r[0].length));
+  const w2 = Math.max(0, ...rows.map((r) => r[2].length));
+  return rows.map((r) => `${indent}${r[0].padEnd(w0)}  ${r[2].padEnd(w2)}  ${r[3]} (${r[1]})`).join('\n');
+}
