@@ -131,13 +131,27 @@ export function linearProbeAccuracy(trainX: Float32Array[], trainY: number[], te
   };
   const xTrain = pack(trainX);
   const yTrain = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(trainY, 'int32'), classes), 'float32'));
-  const w = tf.variable(tf.randomNormal([d, classes], 0, 0.01, 'float32', opts.seed));
-  const b = tf.variable(tf.zeros([classes]));
-  const opt = tf.train.adam(opts.lr);
+  // Plain tensors and a hand-written Adam (PyTorch's update): nothing outlives the probe.
+  let w: tf.Tensor = tf.randomNormal([d, classes], 0, 0.01, 'float32', opts.seed);
+  let b: tf.Tensor = tf.zeros([classes]);
+  const moments = [tf.zeros([d, classes]), tf.zeros([d, classes]), tf.zeros([classes]), tf.zeros([classes])];
+  const lossOf = (wt: tf.Tensor, bt: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrain, tf.add(tf.matMul(xTrain, wt), bt)) as tf.Scalar;
   try {
-    for (let e = 0; e < opts.epochs; e++) {
-      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(yTrain, tf.add(tf.matMul(xTrain, w), b)) as tf.Scalar, true, [w, b]);
-      loss?.dispose();
+    for (let e = 1; e <= opts.epochs; e++) {
+      const next = tf.tidy(() => {
+        const { grads } = tf.valueAndGrads(lossOf)([w, b]);
+        const out: tf.Tensor[] = [];
+        [w, b].forEach((p, i) => {
+          const m = tf.add(tf.mul(moments[2 * i], 0.9), tf.mul(grads[i], 0.1));
+          const v = tf.add(tf.mul(moments[2 * i + 1], 0.999), tf.mul(tf.square(grads[i]), 0.001));
+          const step = tf.div(tf.div(m, 1 - 0.9 ** e), tf.add(tf.sqrt(tf.div(v, 1 - 0.999 ** e)), 1e-8));
+          out.push(tf.sub(p, tf.mul(step, opts.lr)), m, v);
+        });
+        return out;
+      });
+      tf.dispose([w, b, ...moments]);
+      [w, , , b] = next;
+      moments.splice(0, 4, next[1], next[2], next[4], next[5]);
     }
     if (testX.length === 0) return NaN;
     const pred = tf.tidy(() => {
@@ -150,8 +164,7 @@ export function linearProbeAccuracy(trainX: Float32Array[], trainY: number[], te
     for (let i = 0; i < testY.length; i++) if (testY[i] >= 0 && p[i] === testY[i]) right++;
     return right / testY.length;
   } finally {
-    opt.dispose();
-    tf.dispose([xTrain, yTrain, w, b]);
+    tf.dispose([xTrain, yTrain, w, b, ...moments]);
   }
 }
 

@@ -71,3 +71,13 @@ export function resolveParams<P extends ParamValues>(metric: string, specs: Reco
   }
   return out as P;
 }
+
+/** "0.1, 0.3" → [0.1, 0.3]; names the param in errors. */
+export function parseNumberList(text: string, what: string): number[] {
+  const parts = text.split(',').map((s) => s.trim());
+  const out = parts.map(Number);
+  out.forEach((v, i) => {
+    if (parts[i] === '' || !Number.isFinite(v)) throw new Error(`${what}: "${parts[i]}" in "${text}" is not a number`);
+  });
+  return out;
+}
