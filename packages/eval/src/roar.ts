@@ -49,6 +49,8 @@ export interface RoarCurve {
   accuracy: number[];
   /** Trapezoid area under accuracy over the fractions (lower = better attribution). */
   auc: number;
+  /** random.auc − auc: how much faster than a random ranking accuracy falls (higher = better). */
+  aucGainOverRandom: number;
 }
 
 export interface RoarResult {
@@ -240,9 +242,10 @@ export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
       );
     }
     const xs = [0, ...fractions];
-    curves[name] = { fractions: xs, accuracy, auc: trapezoid(xs, accuracy) };
+    curves[name] = { fractions: xs, accuracy, auc: trapezoid(xs, accuracy), aucGainOverRandom: NaN };
   }
   const { random, ...methods } = curves;
+  for (const c of Object.values(curves)) c.aucGainOverRandom = random.auc - c.auc;
   return { methods, random, task, probe, classes: classOf.size, unseenTestLabels: testY.filter((y) => y < 0).length };
 }
 
@@ -250,7 +253,7 @@ export const roarMetric: DatasetMetric = {
   kind: 'dataset',
   name: 'roar',
   description: 'Remove and retrain: probe accuracy on the masked test split per removal fraction, and its area (random ranking alongside)',
-  higherIsBetter: { auc: false, 'auc-gain-over-random': true, accuracy: false },
+  higherIsBetter: { auc: false, aucGainOverRandom: true, accuracy: false },
   substrate: 'per-channel mean of the training split (normalised space), both splits',
   params: {
     fractions: { type: 'string', default: '0.1,0.3,0.5,0.7,0.9', description: 'comma-separated removal fractions' },

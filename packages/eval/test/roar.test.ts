@@ -81,6 +81,8 @@ describe('ROAR on a planted signal', () => {
     for (const a of p.slice(2)) expect(a).toBeLessThanOrEqual(0.75);
     expect(result.random.accuracy[2]).toBeGreaterThanOrEqual(0.95);
     expect(result.methods.perfect.auc).toBeLessThan(result.random.auc - 0.15);
+    expect(result.methods.perfect.aucGainOverRandom).toBeCloseTo(result.random.auc - result.methods.perfect.auc, 12);
+    expect(result.random.aucGainOverRandom).toBe(0);
   });
   it('a random map drops no faster than the random baseline', () => {
     expect(Math.abs(result.methods.shuffled.auc - result.random.auc)).toBeLessThan(0.1);
