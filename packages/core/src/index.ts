@@ -17,3 +17,4 @@ export * from './explain/maps';
 export { PairCache, cosineRows } from './explain/pair-cache';
 export * from './m2ib/m2ib';
 export * from './model/random-init';
+export * from './model/convert';

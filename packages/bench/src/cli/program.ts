@@ -1,9 +1,11 @@
 // The harness CLI: `explain`, `bench`, `report`, `data`, `convert`.
 import { Command } from 'commander';
+import { createConvertCommand } from './convert';
 import { createExplainCommand } from './explain';
 
 export function createProgram(): Command {
   const program = new Command('ceb').description('Explain CLIP image–text models and benchmark the explanations');
   program.addCommand(createExplainCommand());
+  program.addCommand(createConvertCommand());
   return program;
 }

@@ -76,7 +76,8 @@ const CACHE_LIMIT = 100_000;
 const utf8Lenient = new TextDecoder('utf-8');
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
-function bundledDir(): string {
+/** Folder of the bundled standard CLIP vocab.json + merges.txt. */
+export function bundledDir(): string {
   return fileURLToPath(new URL('../../assets/clip-vocab/', import.meta.url));
 }
 
