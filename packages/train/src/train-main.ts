@@ -1,0 +1,175 @@
+// The training run behind `pnpm train:tiny`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import cliProgress from 'cli-progress';
+import { ClipTokenizer, initBackend, writeSafetensors, type RawTensor } from '@ceb/core';
+import { Rng } from '@ceb/datasets';
+import { CAPTIONS, makeScene, makeScenes } from './data';
+import { evaluateRetrieval, type RetrievalReport } from './evaluate';
+import { DEFAULT_GEOMETRY, buildTrainable, configJson, geometryConfig, initWeights, type TinyGeometry } from './model';
+import { AdamW, learningRate, padIds, trainStep, trainableVars } from './train';
+import { buildSmallVocab, writeSmallVocab } from './vocab';
+import { writeModelReadme } from './readme';
+
+export interface TrainOptions {
+  out: string;
+  steps: number;
+  batch: number;
+  seed: number;
+  lr: number;
+  warmup: number;
+  weightDecay: number;
+  evalEvery: number;
+  evalImages: number;
+  finalEvalImages: number;
+  singleFraction: number;
+  geometry: TinyGeometry;
+}
+
+/** Seed of the held-out images: a different stream from the training images of `seed`. */
+export const heldOutSeed = (seed: number) => seed + 1_000_003;
+
+export function captionWords(): string[] {
+  return [...new Set(CAPTIONS.flatMap((c) => c.split(' ')))];
+}
+
+/** Writes vocab.json + merges.txt into `dir` and returns every caption's ids, padded. */
+export function prepareTokenizer(dir: string): { tokenizer: ClipTokenizer; captionIds: number[][] } {
+  writeSmallVocab(dir, buildSmallVocab(captionWords()));
+  const tokenizer = ClipTokenizer.fromModelDir(dir);
+  const captionIds = padIds(CAPTIONS.map((c) => tokenizer.encodeForModel(c).ids), tokenizer.eosId);
+  return { tokenizer, captionIds };
+}
+
+function parse(argv: string[]): TrainOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string', default: 'models/synth-clip' },
+      steps: { type: 'string', default: '480' },
+      batch: { type: 'string', default: '32' },
+      seed: { type: 'string', default: '0' },
+      lr: { type: 'string', default: '0.001' },
+      warmup: { type: 'string', default: '25' },
+      'weight-decay': { type: 'string', default: '0.05' },
+      'eval-every': { type: 'string', default: '120' },
+      'eval-images': { type: 'string', default: '200' },
+      'final-eval-images': { type: 'string', default: '500' },
+      'single-fraction': { type: 'string', default: '0.25' },
+    },
+    allowPositionals: false,
+  });
+  const num = (k: keyof typeof values, int: boolean, min: number): number => {
+    const v = Number(values[k]);
+    if (!Number.isFinite(v) || v < min || (int && !Number.isInteger(v))) {
+      throw new Error(`--${k}: expected ${int ? 'an integer' : 'a number'} ≥ ${min}, got ${JSON.stringify(values[k])}`);
+    }
+    return v;
+  };
+  // pnpm runs the script in the package folder; INIT_CWD is where the user typed the command.
+  const base = process.env.INIT_CWD ?? process.cwd();
+  return {
+    out: resolve(base, values.out as string),
+    steps: num('steps', true, 1),
+    batch: num('batch', true, 2),
+    seed: num('seed', true, 0),
+    lr: num('lr', false, 0),
+    warmup: num('warmup', true, 0),
+    weightDecay: num('weight-decay', false, 0),
+    evalEvery: num('eval-every', true, 0),
+    evalImages: num('eval-images', true, 1),
+    finalEvalImages: num('final-eval-images', true, 1),
+    singleFraction: num('single-fraction', false, 0),
+    geometry: DEFAULT_GEOMETRY,
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+export function formatReport(r: RetrievalReport): string {
+  return `top1 ${pct(r.top1)} (chance ${pct(r.chanceTop1)}), top5 ${pct(r.top5)}, colour ${pct(r.colorCorrect)}, shape ${pct(r.shapeCorrect)}, any-true top1 ${pct(r.top1AnyTrue)}`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const o = parse(argv);
+  await initBackend('wasm');
+  mkdirSync(o.out, { recursive: true });
+  const { captionIds } = prepareTokenizer(o.out);
+  const config = geometryConfig(o.geometry);
+  if (captionIds.some((r) => r.some((id) => id >= config.text.vocabSize))) throw new Error('vocabulary larger than the geometry’s vocab_size');
+  const model = buildTrainable(initWeights(config, o.seed), config);
+  const vars = trainableVars(model);
+  const opt = new AdamW(vars, { weightDecay: o.weightDecay });
+  const rng = new Rng(o.seed);
+  const heldOut = makeScenes(heldOutSeed(o.seed), o.evalImages);
+
+  const bars = new cliProgress.MultiBar(
+    {
+      format: 'train |{bar}| {value}/{total} | loss {loss} | lr {lr} | {duration_formatted} elapsed | ETA {eta_formatted}',
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 15_000,
+      etaBuffer: 20,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const bar = bars.create(o.steps, 0, { loss: '-', lr: '-' });
+  const history: { step: number; loss: number; heldOut?: RetrievalReport }[] = [];
+  const t0 = Date.now();
+  let trainMs = 0;
+  let ema = NaN;
+  for (let step = 0; step < o.steps; step++) {
+    const ts = Date.now();
+    const scenes = Array.from({ length: o.batch }, () => makeScene(rng, o.geometry.imageSize, o.singleFraction));
+    const lr = learningRate(step, o.steps, o.lr, o.warmup);
+    const loss = trainStep(model, opt, vars, scenes, captionIds, lr);
+    if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step}`);
+    trainMs += Date.now() - ts;
+    ema = Number.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
+    const entry: (typeof history)[number] = { step: step + 1, loss };
+    if (o.evalEvery > 0 && (step + 1) % o.evalEvery === 0 && step + 1 < o.steps) {
+      entry.heldOut = evaluateRetrieval(model, heldOut, captionIds);
+      bars.log(`step ${step + 1}: held-out (${o.evalImages} images) ${formatReport(entry.heldOut)}\n`);
+    }
+    history.push(entry);
+    bar.update(step + 1, { loss: ema.toFixed(3), lr: lr.toExponential(1) });
+  }
+  bars.stop();
+  const trainSeconds = trainMs / 1000;
+
+  const finalSet = makeScenes(heldOutSeed(o.seed), o.finalEvalImages);
+  const singleSet = makeScenes(heldOutSeed(o.seed) + 1, Math.min(200, o.finalEvalImages), o.geometry.imageSize, 1);
+  const final = evaluateRetrieval(model, finalSet, captionIds);
+  const single = evaluateRetrieval(model, singleSet, captionIds);
+  console.log(`held-out (${o.finalEvalImages} scenes of 2–4 shapes): ${formatReport(final)}`);
+  console.log(`held-out (${singleSet.length} single-shape scenes): ${formatReport(single)}`);
+
+  const tensors = new Map<string, RawTensor>();
+  for (const [k, x] of model.params) tensors.set(k, { dtype: 'F32', shape: x.shape, data: x.dataSync() as Float32Array });
+  await writeSafetensors(resolve(o.out, 'model.safetensors'), tensors, { format: 'pt' });
+  writeFileSync(resolve(o.out, 'config.json'), JSON.stringify(configJson(o.geometry), null, 2) + '\n');
+  const logitScale = Math.exp(model.params.get('logit_scale')!.dataSync()[0]);
+  const summary = {
+    command: `pnpm train:tiny --seed ${o.seed} --steps ${o.steps} --batch ${o.batch} --lr ${o.lr}`,
+    options: { ...o, out: undefined },
+    backend: tf.getBackend(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+    trainSeconds: Math.round(trainSeconds),
+    totalSeconds: Math.round((Date.now() - t0) / 1000),
+    imagesSeen: o.steps * o.batch,
+    parameters: [...model.params.values()].reduce((a, x) => a + x.size, 0),
+    logitScale,
+    heldOut: { seed: heldOutSeed(o.seed), ...final },
+    heldOutSingle: { seed: heldOutSeed(o.seed) + 1, ...single },
+    lossFirst: history[0].loss,
+    lossLast20: history.slice(-20).reduce((a, h) => a + h.loss, 0) / Math.min(20, history.length),
+    history: history.filter((h) => h.heldOut || h.step % 10 === 0),
+  };
+  writeFileSync(resolve(o.out, 'training.json'), JSON.stringify(summary, null, 1) + '\n');
+  writeModelReadme(o.out, summary);
+  console.log(`wrote ${o.out} (training ${trainSeconds.toFixed(0)} s)`);
+  opt.dispose();
+  model.dispose();
+}

@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildClip, initBackend } from '@ceb/core';
+import { clipLoss, positivesMatrix } from '../src/loss';
+import { buildTrainable, DEFAULT_GEOMETRY, fastTrainableLinear, geometryConfig, initWeights } from '../src/model';
+import { AdamW, batchLoss, learningRate, padIds, trainableVars, trainStep } from '../src/train';
+import { makeScenes } from '../src/data';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('clipLoss', () => {
+  it('equals the hand-computed symmetric cross-entropy for one positive per row', () => {
+    // cos = identity, scale e^0 = 1: each row is softmax over [1, 0] → loss log(1 + e^-1).
+    const img = tf.tensor2d([[2, 0], [0, 3]]);
+    const txt = tf.tensor2d([[1, 0], [0, 5]]);
+    const loss = clipLoss(img, txt, tf.scalar(0), positivesMatrix([[0], [1]], 2));
+    expect(loss.dataSync()[0]).toBeCloseTo(Math.log(1 + Math.exp(-1)), 5);
+  });
+
+  it('spreads targets over several positives and skips captions absent from the batch', () => {
+    // One image, positives captions 0 and 1 of three; cos = [1, 1, 0] (caption 1 = caption 0), scale 1.
+    const img = tf.tensor2d([[1, 0]]);
+    const txt = tf.tensor2d([[1, 0], [1, 0], [0, 1]]);
+    const z = 2 * Math.E + 1;
+    const lossI = -(0.5 * Math.log(Math.E / z) + 0.5 * Math.log(Math.E / z));
+    // caption→image: captions 0 and 1 each have a single image: log-softmax over one entry = 0; caption 2 skipped.
+    const expected = 0.5 * (lossI + 0);
+    const loss = clipLoss(img, txt, tf.scalar(0), positivesMatrix([[0, 1]], 3));
+    expect(loss.dataSync()[0]).toBeCloseTo(expected, 5);
+  });
+
+  it('clamps the logit scale at 100', () => {
+    const img = tf.tensor2d([[1, 0], [0, 1]]);
+    const txt = tf.tensor2d([[0, 1], [1, 0]]); // all wrong: loss = log(1 + e^{s})
+    const loss = clipLoss(img, txt, tf.scalar(10), positivesMatrix([[0], [1]], 2));
+    expect(loss.dataSync()[0]).toBeCloseTo(100 + Math.log(1 + Math.exp(-100)), 3);
+  });
+});
+
+describe('fastTrainableLinear', () => {
+  it('gives the same value and gradients as plain autodiff of x·Wᵀ + b', () => {
+    const x = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([4, 5], 0, 1, 'float32', 2);
+    const b = tf.randomNormal([4], 0, 1, 'float32', 3);
+    const up = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 4);
+    // The layer closes over w and b, so differentiate through them as the optimiser does.
+    const wv = tf.variable(w);
+    const bv = tf.variable(b);
+    const layer = fastTrainableLinear(wv, bv);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x), up)) as tf.Scalar, [wv, bv]);
+    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx), up)))(x);
+    const gFast = [gx, grads[wv.name], grads[bv.name]];
+    // Reference: the same function written directly with tf ops.
+    const gRef = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(tf.add(tf.reshape(tf.matMul(tf.reshape(xx, [6, 5]), ww, false, true), [2, 3, 4]), bb), up)),
+    )([x, w, b]);
+    for (let i = 0; i < 3; i++) {
+      const a = gFast[i].dataSync();
+      const r = gRef[i].dataSync();
+      expect(a.length).toBe(r.length);
+      for (let j = 0; j < a.length; j++) expect(a[j]).toBeCloseTo(r[j], 4);
+    }
+  });
+});
+
+describe('training step', () => {
+  it('two Adam steps on a fixed batch lower the contrastive loss of a tiny model', () => {
+    const g = { ...DEFAULT_GEOMETRY, imageSize: 64, patchSize: 16, visionWidth: 32, visionLayers: 2, textWidth: 32, textLayers: 2, projectionDim: 16 };
+    const config = geometryConfig(g);
+    const model = buildTrainable(initWeights(config, 3), config);
+    const vars = trainableVars(model);
+    const opt = new AdamW(vars);
+    const scenes = makeScenes(5, 8, 64);
+    // Any distinct ids below the vocabulary work for the loss; BOS/EOS at the top as in the real vocabulary.
+    const ids = padIds(Array.from({ length: 60 }, (_, i) => [574, 256 + (i % 30), 300 + Math.floor(i / 30), 575]), 575);
+    try {
+      const before = batchLoss(model, scenes, ids);
+      trainStep(model, opt, vars, scenes, ids, 3e-3);
+      trainStep(model, opt, vars, scenes, ids, 3e-3);
+      const after = batchLoss(model, scenes, ids);
+      expect(after).toBeLessThan(before - 0.05);
+    } finally {
+      // Trainable variables carry HF names, which tfjs wants unique while they live.
+      opt.dispose();
+      model.dispose();
+    }
+  });
+
+  it('the trainable build computes what the inference build computes', () => {
+    const g = { ...DEFAULT_GEOMETRY, imageSize: 64, patchSize: 16, visionWidth: 32, visionLayers: 1, textWidth: 32, textLayers: 1, projectionDim: 16 };
+    const config = geometryConfig(g);
+    const a = buildTrainable(initWeights(config, 9), config);
+    const b = buildClip(initWeights(config, 9), config, { path: '', layout: 'hf', configFrom: 'given' });
+    try {
+    const scenes = makeScenes(2, 2, 64);
+    const px = tf.tensor4d(Float32Array.from([...scenes[0].pixels, ...scenes[1].pixels]), [2, 3, 64, 64]);
+    const ea = a.encodeImage(px).dataSync();
+    const eb = b.encodeImage(px).dataSync();
+    for (let i = 0; i < ea.length; i++) expect(ea[i]).toBeCloseTo(eb[i], 4);
+    const ids = [[574, 300, 575], [574, 301, 575]];
+    const ta = a.encodeText(ids).dataSync();
+    const tb = b.encodeText(ids).dataSync();
+    for (let i = 0; i < ta.length; i++) expect(ta[i]).toBeCloseTo(tb[i], 4);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+});
+
+describe('learningRate', () => {
+  it('warms up linearly, peaks, and decays by cosine to the floor', () => {
+    expect(learningRate(0, 100, 1, 10)).toBeCloseTo(0.1);
+    expect(learningRate(9, 100, 1, 10)).toBeCloseTo(1);
+    expect(learningRate(10, 100, 1, 10)).toBeCloseTo(1);
+    expect(learningRate(55, 100, 1, 10)).toBeCloseTo(0.05 + 0.95 * 0.5);
+    expect(learningRate(100, 100, 1, 10)).toBeCloseTo(0.05);
+  });
+});
