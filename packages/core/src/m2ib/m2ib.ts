@@ -57,9 +57,12 @@ export function m2ibDefaults(): M2ibOptions {
   return Object.fromEntries(Object.entries(M2IB_OPTIONS).map(([k, s]) => [k, s.default])) as unknown as M2ibOptions;
 }
 
-/** Seeded N(0, 1) noise, a different stream per side and step. */
+/**
+ * Seeded N(0, 1) noise, a different stream per side and step. The stream seed is never 0:
+ * tfjs reads a seed of 0 as "no seed" and would draw from Math.random.
+ */
 export function seededNoise(seed: number, side: Side): NoiseSource {
-  return (step, shape) => tf.randomNormal(shape, 0, 1, 'float32', seed * 7919 + step * 2 + (side === 'image' ? 0 : 1));
+  return (step, shape) => tf.randomNormal(shape, 0, 1, 'float32', seed * 7919 + step * 2 + (side === 'image' ? 0 : 1) + 1);
 }
 
 /** Adam as PyTorch writes it (bias-corrected moments, eps added outside the square root). */
