@@ -1,0 +1,157 @@
+/**
+ * The gallery: for a few samples, the model input with each method's heat map blended over it
+ * (PNG inlined as a data URI), ground-truth boxes drawn into the pixels, and the caption with
+ * each token shaded by the method's text score.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { decodeImage, heatmapOverlayPng, type RgbImage } from '@ceb/core';
+import { decodeNpy } from './npy';
+import { esc } from './format';
+import type { GalleryMap, GallerySample } from './types';
+
+/** Box outlines drawn in place: a white line with a black line outside it, visible on any colour map. */
+export function drawBoxes(img: RgbImage, boxes: GallerySample['boxes']): void {
+  const { width: W, height: H, data } = img;
+  const t = Math.max(1, Math.round(Math.min(W, H) / 160));
+  const set = (x: number, y: number, v: number): void => {
+    if (x < 0 || y < 0 || x >= W || y >= H) return;
+    const i = (y * W + x) * 3;
+    data[i] = v;
+    data[i + 1] = v;
+    data[i + 2] = v;
+  };
+  for (const b of boxes) {
+    if (![b.x, b.y, b.w, b.h].every(Number.isFinite)) continue;
+    const x0 = Math.round(b.x);
+    const y0 = Math.round(b.y);
+    const x1 = Math.round(b.x + b.w) - 1;
+    const y1 = Math.round(b.y + b.h) - 1;
+    // ring k = 0..t-1 white (inside edge), ring t black (outside)
+    for (let k = -1; k < t; k++) {
+      const v = k < 0 ? 0 : 255;
+      for (let x = x0 - k; x <= x1 + k; x++) {
+        set(x, y0 - k, v);
+        set(x, y1 + k, v);
+      }
+      for (let y = y0 - k; y <= y1 + k; y++) {
+        set(x0 - k, y, v);
+        set(x1 + k, y, v);
+      }
+    }
+  }
+}
+
+async function encodePng(img: RgbImage): Promise<Buffer> {
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+    raw: { width: img.width, height: img.height, channels: 3 },
+  })
+    .png()
+    .toBuffer();
+}
+
+const dataUri = (png: Buffer): string => `data:image/png;base64,${png.toString('base64')}`;
+
+/** CLIP BPE marks the end of a word with </w>; show the plain word. */
+const showToken = (t: string): string => t.replace(/<\/w>$/, '');
+
+/** Caption tokens with background alpha = score (clamped to [0, 1]). */
+export function shadedTokens(tokens: string[], scores: number[] | undefined): string {
+  if (!scores) return tokens.map((t) => `<span class="tok">${esc(showToken(t))}</span>`).join(' ');
+  if (scores.length !== tokens.length) {
+    return `<span class="warn">${scores.length} text scores for ${tokens.length} tokens; not shaded</span> ${tokens.map((t) => esc(showToken(t))).join(' ')}`;
+  }
+  return tokens
+    .map((t, i) => {
+      const s = scores[i];
+      const a = Number.isFinite(s) ? Math.min(1, Math.max(0, s)) : 0;
+      return `<span class="tok" style="background:rgba(230,85,13,${a.toFixed(3)})" title="${esc(Number.isFinite(s) ? s.toFixed(3) : 'n/a')}">${esc(showToken(t))}</span>`;
+    })
+    .join(' ');
+}
+
+function readTextScores(file: string): number[] {
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
+  }
+  const scores = (j as { scores?: unknown })?.scores;
+  if (!Array.isArray(scores) || !scores.every((s) => typeof s === 'number')) throw new Error(`${file}: field "scores" must be an array of numbers`);
+  return scores as number[];
+}
+
+export interface GalleryColumn {
+  method: string;
+  /** The sweep point to show for this method. */
+  point: string;
+}
+
+/**
+ * One row per sample: the input (with boxes) then one cell per method. A method with no map
+ * for this sample gets an empty cell saying so; a broken file gets a cell naming the problem.
+ */
+export async function renderGallery(samples: GallerySample[], columns: GalleryColumn[], limit: number): Promise<string> {
+  const chosen = [...samples].sort((a, b) => (a.sampleId < b.sampleId ? -1 : a.sampleId > b.sampleId ? 1 : 0)).slice(0, limit);
+  if (chosen.length === 0) return '<p class="muted">No gallery samples in this run.</p>';
+  const rows: string[] = [];
+  for (const s of chosen) {
+    const imgPath = join(s.dir, s.image);
+    let input: RgbImage | undefined;
+    let inputErr = '';
+    try {
+      input = await decodeImage(imgPath);
+    } catch (e) {
+      inputErr = (e as Error).message;
+    }
+    const cells: string[] = [];
+    if (input) {
+      const withBoxes: RgbImage = { ...input, data: new Uint8Array(input.data) };
+      drawBoxes(withBoxes, s.boxes);
+      cells.push(
+        `<td><figure><img class="gimg" src="${dataUri(await encodePng(withBoxes))}" width="${input.width}" height="${input.height}" alt="input ${esc(s.sampleId)}"><figcaption>${shadedTokens(s.tokens.length ? s.tokens : s.caption.split(/\s+/), undefined)}</figcaption></figure></td>`,
+      );
+    } else {
+      cells.push(`<td class="warn">${esc(inputErr)}</td>`);
+    }
+    for (const c of columns) {
+      const find = (side: string): GalleryMap | undefined =>
+        s.maps.find((m) => m.method === c.method && m.point === c.point && m.side === side) ??
+        s.maps.find((m) => m.method === c.method && m.side === side);
+      const im = find('image');
+      const tm = find('text');
+      let figure = '';
+      try {
+        if (im && input) {
+          const file = join(s.dir, im.file);
+          const { data, shape } = decodeNpy(readFileSync(file), file);
+          if (shape.length !== 2) throw new Error(`${file}: expected a 2-D map [S, S], got shape (${shape.join(', ')})`);
+          const png = await heatmapOverlayPng(input, data, { alpha: 0.5, colormap: 'jet', mapHeight: shape[0], mapWidth: shape[1] });
+          const over = await decodeImage(png, file);
+          drawBoxes(over, s.boxes);
+          figure += `<img class="gimg overlay" data-method="${esc(c.method)}" data-sample="${esc(s.sampleId)}" src="${dataUri(await encodePng(over))}" width="${over.width}" height="${over.height}" alt="${esc(c.method)} on ${esc(s.sampleId)}">`;
+        } else {
+          figure += `<div class="nomap">no image map</div>`;
+        }
+        let scores: number[] | undefined;
+        if (tm) {
+          const file = join(s.dir, tm.file);
+          if (existsSync(file)) scores = readTextScores(file);
+        }
+        figure += `<figcaption>${tm ? shadedTokens(s.tokens, scores) : '<span class="muted">no text scores</span>'}</figcaption>`;
+      } catch (e) {
+        figure = `<div class="warn">${esc((e as Error).message)}</div>`;
+      }
+      cells.push(`<td><figure>${figure}</figure></td>`);
+    }
+    rows.push(
+      `<tr><th scope="row" class="gsample"><div>${esc(s.sampleId)}</div><div class="caption">“${esc(s.caption)}”</div><div class="muted">${s.boxes.length} box${s.boxes.length === 1 ? '' : 'es'}</div></th>${cells.join('')}</tr>`,
+    );
+  }
+  const head = `<tr><th>sample</th><th>input${chosen.some((s) => s.boxes.length) ? ' (ground-truth boxes)' : ''}</th>${columns
+    .map((c) => `<th>${esc(c.method)}${c.point !== 'default' ? `<div class="muted">${esc(c.point)}</div>` : ''}</th>`)
+    .join('')}</tr>`;
+  return `<div class="scroll"><table class="gallery"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
+}

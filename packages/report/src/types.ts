@@ -1,0 +1,170 @@
+/**
+ * The results format (docs/results-format.md): what `pnpm bench` writes and the report reads.
+ * Fields the report does not need are typed loosely so that a newer bench does not break it.
+ */
+
+export type Side = 'image' | 'text';
+
+export interface MetricInfo {
+  name: string;
+  kind?: 'pair' | 'dataset' | string;
+  /** output key -> higherIsBetter */
+  outputs: Record<string, boolean>;
+  substrate?: string;
+  params?: Record<string, unknown>;
+  /** e.g. 'm2ib' or 'corrected' for the confidence metric */
+  mode?: string;
+}
+
+export interface MethodPoint {
+  key: string;
+  options: Record<string, unknown>;
+}
+
+export interface MethodInfo {
+  name: string;
+  sides: Side[];
+  points: MethodPoint[];
+}
+
+export interface RunInfo {
+  runId: string;
+  version?: string;
+  startedAt?: string;
+  /** Absent while the run is still going. */
+  finishedAt?: string;
+  configPath?: string;
+  config?: unknown;
+  model?: {
+    path?: string;
+    layout?: string;
+    vision?: Record<string, unknown>;
+    text?: Record<string, unknown>;
+    [k: string]: unknown;
+  };
+  dataset?: { name?: string; kind?: string; path?: string; samples?: number; split?: string; [k: string]: unknown };
+  backend?: { name?: string; requested?: string; [k: string]: unknown };
+  hardware?: { cpu?: string; cores?: number; memGiB?: number; node?: string; platform?: string; gpu?: string; [k: string]: unknown };
+  seed?: number;
+  shard?: { index: number; count: number };
+  methods?: MethodInfo[];
+  metrics?: MetricInfo[];
+}
+
+/** One line of results.jsonl: one sample x method x side x sweep point. */
+export interface ResultRecord {
+  sampleId: string;
+  method: string;
+  side: Side;
+  point: string;
+  options?: Record<string, unknown>;
+  /** `<metric>.<output>` -> value; null when undefined for this pair */
+  values: Record<string, number | null>;
+  curves?: Record<string, number[]>;
+  flat?: boolean;
+  ms?: number;
+  metricMs?: Record<string, number>;
+  backend?: string;
+  seed?: number;
+  shard?: number;
+}
+
+/** One line of dataset-metrics.jsonl (ROAR, sanity). */
+export interface DatasetMetricRecord {
+  metric: string;
+  method: string;
+  side: Side;
+  point: string;
+  values: Record<string, number | null>;
+  curve?: { x: number[]; y: number[]; baseline?: number[] };
+  n?: number;
+}
+
+/** One line of errors.jsonl. Only stage and reason are always present. */
+export interface ErrorRecord {
+  stage: string;
+  reason: string;
+  sampleId?: string;
+  file?: string;
+  row?: number;
+  column?: string;
+  method?: string;
+  side?: string;
+  point?: string;
+  metric?: string;
+}
+
+export interface GalleryMap {
+  method: string;
+  point: string;
+  side: Side;
+  file: string;
+}
+
+/** gallery/<slug>/sample.json, plus the folder it was read from. */
+export interface GallerySample {
+  sampleId: string;
+  caption: string;
+  tokens: string[];
+  boxes: { x: number; y: number; w: number; h: number }[];
+  image: string;
+  maps: GalleryMap[];
+  /** Absolute path of gallery/<slug>/ (not in the file). */
+  dir: string;
+}
+
+/** A run (or several shards of one run, merged) as the report sees it. */
+export interface Run {
+  /** The folders read (one per shard). */
+  dirs: string[];
+  info: RunInfo;
+  /** config.resolved.yaml of the first folder that has one. */
+  configYaml?: string;
+  records: ResultRecord[];
+  datasetMetrics: DatasetMetricRecord[];
+  errors: ErrorRecord[];
+  gallery: GallerySample[];
+  /** True when a folder has no finishedAt yet. */
+  inProgress: boolean;
+  /** Things the reader tolerated (partial trailing line, duplicates dropped...). */
+  warnings: string[];
+  /** Records dropped because their identity was already seen in another shard. */
+  duplicates: number;
+}
+
+export interface SummaryRow {
+  method: string;
+  side: Side;
+  point: string;
+  key: string;
+  metric: string;
+  output: string;
+  mean: number;
+  lo: number;
+  hi: number;
+  /** Values that entered the mean (nulls left out). */
+  n: number;
+  /** null when run.json does not declare this output */
+  higherIsBetter: boolean | null;
+  substrate?: string;
+  mode?: string;
+}
+
+export interface RuntimeRow {
+  method: string;
+  side: Side;
+  point: string;
+  mean: number;
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+/** summary.json */
+export interface Summary {
+  runId?: string;
+  samples: number;
+  failures?: number;
+  rows: SummaryRow[];
+  runtime: RuntimeRow[];
+}
