@@ -28,16 +28,17 @@ export function drawBoxes(img: RgbImage, boxes: GallerySample['boxes']): void {
     const y0 = Math.round(b.y);
     const x1 = Math.round(b.x + b.w) - 1;
     const y1 = Math.round(b.y + b.h) - 1;
-    // ring k = 0..t-1 white (inside edge), ring t black (outside)
-    for (let k = -1; k < t; k++) {
-      const v = k < 0 ? 0 : 255;
-      for (let x = x0 - k; x <= x1 + k; x++) {
-        set(x, y0 - k, v);
-        set(x, y1 + k, v);
+    // d = how far a ring lies outside the box edge: white rings on the edge and inward
+    // (d = 0 .. -(t-1)), one black ring just outside (d = 1)
+    for (let d = 1; d > -t; d--) {
+      const v = d > 0 ? 0 : 255;
+      for (let x = x0 - d; x <= x1 + d; x++) {
+        set(x, y0 - d, v);
+        set(x, y1 + d, v);
       }
-      for (let y = y0 - k; y <= y1 + k; y++) {
-        set(x0 - k, y, v);
-        set(x1 + k, y, v);
+      for (let y = y0 - d; y <= y1 + d; y++) {
+        set(x0 - d, y, v);
+        set(x1 + d, y, v);
       }
     }
   }

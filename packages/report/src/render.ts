@@ -78,10 +78,14 @@ function runtimeOf(ctx: Ctx, method: string, side: Side, point: string): Runtime
   return ctx.summary.runtime.find((r) => r.method === method && r.side === side && r.point === point);
 }
 
-/** Indices of the best values (ties: all of them); none when the direction is unknown. */
+/**
+ * Indices of the best values (ties: all of them); none when the direction is unknown or fewer
+ * than two rows have a value (nothing to compare).
+ */
 function bestOf(values: (number | undefined)[], higherIsBetter: boolean | null): Set<number> {
   const out = new Set<number>();
   if (higherIsBetter === null) return out;
+  if (values.filter((v) => v !== undefined && Number.isFinite(v)).length < 2) return out;
   let best = higherIsBetter ? -Infinity : Infinity;
   values.forEach((v) => {
     if (v !== undefined && Number.isFinite(v) && (higherIsBetter ? v > best : v < best)) best = v;
@@ -472,7 +476,7 @@ export async function renderReport(run: Run, opts: RenderOptions = {}): Promise<
 ${header(ctx, now)}
 <main>
 <section id="summary"><h2>Methods × metrics</h2>
-<p class="note">Each cell: mean over samples [95% percentile-bootstrap CI, seed ${esc(opts.seed ?? run.info.seed ?? 0)}]; ★ and green = best in the column (ties all marked); ↑ higher is better, ↓ lower is better.${multi.length ? ` ${esc(multi.join(', '))}: ${multi.length === 1 ? 'its' : 'their'} first sweep point here, all points under “Sweeps”.` : ''}</p>
+<p class="note">Each cell: mean over samples [95% percentile-bootstrap CI, seed ${esc(opts.seed ?? run.info.seed ?? 0)}]; ★ and green = best in the column (ties all marked; only where two or more rows have a value); ↑ higher is better, ↓ lower is better.${multi.length ? ` ${esc(multi.join(', '))}: ${multi.length === 1 ? 'its' : 'their'} first sweep point here, all points under “Sweeps”.` : ''}</p>
 ${ctx.summary.rows.length ? mainTable(ctx, columns, 'main-table') : '<p class="warn">No result records yet.</p>'}
 ${metricLegend(ctx)}
 ${anyM2ib ? m2ibNote() : ''}
