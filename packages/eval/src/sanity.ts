@@ -135,6 +135,7 @@ export const sanityMetric: DatasetMetric = {
   params: {
     cascade: { type: 'string', default: 'all', description: 'comma-separated depths (blocks randomised from the top), or "all"' },
     seed: { type: 'integer', default: 0, description: 'seed of the random weights' },
+    pairs: { type: 'integer', default: 8, min: 1, description: 'pairs explained on each model (the first N of the set)' },
   },
   sides: ['image', 'text'],
 };

@@ -1,0 +1,201 @@
+// The run config: YAML checked with zod (shape, unknown keys) and against the registries
+// (method options, metric params). Every error names the key path and what is allowed.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { BACKEND_NAMES, type OptionSpec } from '@ceb/core';
+import { METHODS } from '@ceb/baselines';
+import { METRICS } from '@ceb/eval';
+import { checkOptions } from '../options';
+
+const scalar = z.union([z.number(), z.string(), z.boolean()]);
+/** An option value, or a list of them: a list is a sweep axis. */
+const optionValue = z.union([scalar, z.array(scalar).min(1)]);
+const optionMap = z.record(z.string(), optionValue);
+
+const methodEntry = z
+  .object({ image: optionMap.optional(), text: optionMap.optional() })
+  .catchall(optionValue)
+  .nullable();
+
+const splitSchema = z
+  .object({
+    /** Which part of the data set the pair metrics run on. */
+    use: z.enum(['all', 'train', 'test']).default('all'),
+    by: z.enum(['patient', 'image', 'column']).default('patient'),
+    seed: z.number().int().default(0),
+    trainFraction: z.number().gt(0).lt(1).default(0.8),
+  })
+  .strict();
+
+const datasetSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('mscxr'),
+      name: z.string().optional(),
+      csv: z.string(),
+      imageRoot: z.string(),
+      limit: z.number().int().positive().optional(),
+      sampleSeed: z.number().int().default(0),
+      split: splitSchema.default({ use: 'all', by: 'patient', seed: 0, trainFraction: 0.8 }),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('cc'),
+      name: z.string().optional(),
+      tsv: z.string(),
+      cacheDir: z.string().optional(),
+      limit: z.number().int().positive().optional(),
+      sampleSeed: z.number().int().default(0),
+      split: splitSchema.default({ use: 'all', by: 'image', seed: 0, trainFraction: 0.8 }),
+    })
+    .strict(),
+  z
+    .object({
+      /** The generated grounding set: written to `dir` (MS-CXR layout) when absent. */
+      kind: z.literal('synthetic'),
+      name: z.string().optional(),
+      dir: z.string(),
+      count: z.number().int().positive(),
+      seed: z.number().int().default(0),
+      limit: z.number().int().positive().optional(),
+      sampleSeed: z.number().int().default(0),
+      split: splitSchema.default({ use: 'all', by: 'patient', seed: 0, trainFraction: 0.8 }),
+    })
+    .strict(),
+]);
+
+export const configSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only').default('run'),
+    seed: z.number().int().default(0),
+    backend: z.enum(BACKEND_NAMES as [string, ...string[]]).default('auto'),
+    /** Model folder or checkpoint file. */
+    model: z.string(),
+    dataset: datasetSchema,
+    /** method name → options; a list value sweeps that option; `image:` / `text:` override per side. */
+    methods: z.record(z.string(), methodEntry),
+    /** metric name → params. */
+    metrics: z.record(z.string(), z.record(z.string(), scalar).nullable()).default({}),
+    /** Truncate captions longer than the context (default: record them as failures). */
+    truncate: z.boolean().default(false),
+    gallery: z.object({ samples: z.number().int().min(0).default(4) }).strict().default({ samples: 4 }),
+    out: z.string().default('results'),
+  })
+  .strict();
+
+export type RawConfig = z.input<typeof configSchema>;
+export type BenchConfig = z.output<typeof configSchema>;
+
+function formatZodError(err: z.ZodError, file: string): string {
+  return err.issues
+    .map((i) => {
+      const path = i.path.length ? i.path.join('.') : '(top level)';
+      if (i.code === 'unrecognized_keys') return `${file}: ${path === '(top level)' ? '' : `${path}.`}${i.keys.join(', ')}: unknown key${i.keys.length > 1 ? 's' : ''}`;
+      return `${file}: ${path}: ${i.message}`;
+    })
+    .join('\n');
+}
+
+/** Checks method names, their option values (every element of a sweep list) and metric params. */
+function checkRegistries(cfg: BenchConfig, file: string): void {
+  const problems: string[] = [];
+  const tryCheck = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      problems.push(`${file}: ${(e as Error).message}`);
+    }
+  };
+  if (Object.keys(cfg.methods).length === 0) problems.push(`${file}: methods: name at least one method (known: ${Object.keys(METHODS).join(', ')})`);
+  for (const [name, entry] of Object.entries(cfg.methods)) {
+    const method = METHODS[name];
+    if (!method) {
+      problems.push(`${file}: methods.${name}: unknown method; known: ${Object.keys(METHODS).join(', ')}`);
+      continue;
+    }
+    const specs = method.options as Record<string, OptionSpec>;
+    const { image, text, ...shared } = entry ?? {};
+    for (const [where, opts] of [[`methods.${name}`, shared], [`methods.${name}.image`, image ?? {}], [`methods.${name}.text`, text ?? {}]] as const) {
+      for (const [k, v] of Object.entries(opts)) {
+        const values = Array.isArray(v) ? v : [v];
+        values.forEach((x, i) => tryCheck(() => checkOptions(specs, { [k]: x }, Array.isArray(v) ? `${where}[${i}]` : where)));
+      }
+    }
+    if ((image && !method.sides.includes('image')) || (text && !method.sides.includes('text'))) {
+      problems.push(`${file}: methods.${name}: explains only the ${method.sides.join(' and ')} side`);
+    }
+  }
+  for (const [name, params] of Object.entries(cfg.metrics)) {
+    const metric = METRICS[name];
+    if (!metric) {
+      problems.push(`${file}: metrics.${name}: unknown metric; known: ${Object.keys(METRICS).join(', ')}`);
+      continue;
+    }
+    tryCheck(() => checkOptions(metric.params, params ?? {}, `metrics.${name}`));
+  }
+  if (problems.length) throw new ConfigError(problems.join('\n'));
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Paths in a config are relative to the config file's folder. */
+function resolvePaths(cfg: BenchConfig, base: string): BenchConfig {
+  const r = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const d = cfg.dataset;
+  const dataset =
+    d.kind === 'mscxr'
+      ? { ...d, csv: r(d.csv), imageRoot: r(d.imageRoot) }
+      : d.kind === 'cc'
+        ? { ...d, tsv: r(d.tsv), cacheDir: d.cacheDir ? r(d.cacheDir) : undefined }
+        : { ...d, dir: r(d.dir) };
+  return { ...cfg, model: r(cfg.model), dataset, out: r(cfg.out) };
+}
+
+/** Parses and checks a config object; `file` names it in errors, `base` anchors relative paths. */
+export function parseConfig(raw: unknown, file: string, base: string): BenchConfig {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatZodError(parsed.error, file));
+  checkRegistries(parsed.data, file);
+  return resolvePaths(parsed.data, base);
+}
+
+export function loadConfig(path: string): BenchConfig {
+  if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid YAML: ${(e as Error).message}`);
+  }
+  // Paths resolve against the repository-style root: the folder above configs/, or the config's own folder.
+  const dir = dirname(resolve(path));
+  const base = dir.endsWith('/configs') ? dirname(dir) : dir;
+  return parseConfig(raw, path, base);
+}
+
+/**
+ * Stops before any work when the model or the data is missing, saying what is missing and how
+ * to get it.
+ */
+export function checkInputsExist(cfg: BenchConfig, file: string): void {
+  const missing: string[] = [];
+  if (!existsSync(cfg.model)) {
+    missing.push(
+      `model: ${cfg.model} does not exist. The shipped model is models/synth-clip (pnpm train:tiny rebuilds it); a Hugging Face CLIP folder (config.json, model.safetensors, vocab.json, merges.txt) or an OpenAI/PyTorch checkpoint file works too — see the comments in ${file}.`,
+    );
+  }
+  const d = cfg.dataset;
+  if (d.kind === 'mscxr') {
+    if (!existsSync(d.csv)) missing.push(`dataset.csv: ${d.csv} does not exist. MS-CXR is on PhysioNet (credentialed access): download MS_CXR_Local_Alignment_v1.1.0.csv — see the comments in ${file}.`);
+    if (!existsSync(d.imageRoot)) missing.push(`dataset.imageRoot: ${d.imageRoot} does not exist. It is the MIMIC-CXR-JPG root (the folder holding files/p10/…), from PhysioNet.`);
+  } else if (d.kind === 'cc') {
+    if (!existsSync(d.tsv)) missing.push(`dataset.tsv: ${d.tsv} does not exist. Download Validation_GCC-1.1.0-Validation.tsv from the Conceptual Captions site, then pnpm data fetch-cc --tsv … --out <cacheDir>.`);
+    if (d.cacheDir && !existsSync(d.cacheDir)) missing.push(`dataset.cacheDir: ${d.cacheDir} does not exist. Fill it with: pnpm data fetch-cc --tsv ${d.tsv} --out ${d.cacheDir}`);
+  }
+  if (missing.length) throw new ConfigError(`cannot start: ${missing.join('\n')}`);
+}

@@ -1,0 +1,51 @@
+// Sweep expansion: every list-valued option of a method is an axis; the points are the
+// product of the axes, per side (side overrides may sweep too).
+import type { OptionSpec, Side } from '@ceb/core';
+import { METHODS } from '@ceb/baselines';
+import { checkOptions, withDefaults, type OptionValues } from '../options';
+import type { BenchConfig } from './schema';
+
+export interface SweepPoint {
+  /** `layer=2,beta=0.1` (the swept options only, in config order), or `default`. */
+  key: string;
+  /** Every option of the method at this point, defaults filled in. */
+  options: OptionValues;
+}
+
+export interface MethodPlan {
+  method: string;
+  side: Side;
+  points: SweepPoint[];
+}
+
+type Scalar = number | string | boolean;
+
+function product(axes: [string, Scalar[]][]): Record<string, Scalar>[] {
+  return axes.reduce<Record<string, Scalar>[]>((acc, [k, vs]) => acc.flatMap((p) => vs.map((v) => ({ ...p, [k]: v }))), [{}]);
+}
+
+/** The points of one method on one side. The run seed fills a method's `seed` unless set. */
+export function methodPoints(name: string, entry: BenchConfig['methods'][string], side: Side, seed: number): SweepPoint[] {
+  const method = METHODS[name];
+  const specs = method.options as Record<string, OptionSpec>;
+  const { image, text, ...shared } = entry ?? {};
+  const merged: Record<string, Scalar | Scalar[]> = { ...shared, ...((side === 'image' ? image : text) ?? {}) };
+  if ('seed' in specs && merged.seed === undefined) merged.seed = seed;
+  const axes = Object.entries(merged).filter((e): e is [string, Scalar[]] => Array.isArray(e[1]));
+  const fixed = Object.fromEntries(Object.entries(merged).filter(([, v]) => !Array.isArray(v))) as Record<string, Scalar>;
+  return product(axes).map((p) => {
+    const options = withDefaults(specs, checkOptions(specs, { ...fixed, ...p }, `methods.${name}`));
+    const key = axes.length ? axes.map(([k]) => `${k}=${options[k]}`).join(',') : 'default';
+    return { key, options };
+  });
+}
+
+/** Every (method, side) with its points, in config order. */
+export function planMethods(cfg: BenchConfig, only?: string[]): MethodPlan[] {
+  const plans: MethodPlan[] = [];
+  for (const [name, entry] of Object.entries(cfg.methods)) {
+    if (only && !only.includes(name)) continue;
+    for (const side of METHODS[name].sides) plans.push({ method: name, side, points: methodPoints(name, entry, side, cfg.seed) });
+  }
+  return plans;
+}

@@ -1,0 +1,59 @@
+// The data set of a run: loaded with the datasets package, limited with a seed, split.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  generateSyntheticSet,
+  loadConceptualCaptions,
+  loadMsCxr,
+  sample as seededSample,
+  split,
+  SYNTHETIC_MSCXR_FILE,
+  type Sample,
+  type SampleError,
+} from '@ceb/datasets';
+import type { BenchConfig } from './config/schema';
+
+export interface LoadedSet {
+  name: string;
+  kind: BenchConfig['dataset']['kind'];
+  path: string;
+  /** The samples the pair metrics run on, in a fixed order (shards take every n-th). */
+  samples: Sample[];
+  /** Rows that could not become samples (file, row, reason). */
+  errors: SampleError[];
+  split: string;
+}
+
+export async function loadDataset(cfg: BenchConfig, log: (s: string) => void = () => {}): Promise<LoadedSet> {
+  const d = cfg.dataset;
+  let loaded: { samples: Sample[]; errors: SampleError[] };
+  let path: string;
+  if (d.kind === 'synthetic') {
+    path = join(d.dir, SYNTHETIC_MSCXR_FILE);
+    if (!existsSync(path)) {
+      log(`generating the synthetic set (${d.count} images, seed ${d.seed}) in ${d.dir}`);
+      await generateSyntheticSet({ outDir: d.dir, count: d.count, seed: d.seed, layouts: ['mscxr'] });
+    }
+    loaded = await loadMsCxr({ csv: path, imageRoot: d.dir });
+  } else if (d.kind === 'mscxr') {
+    path = d.csv;
+    loaded = await loadMsCxr({ csv: d.csv, imageRoot: d.imageRoot });
+  } else {
+    path = d.tsv;
+    // The CC loader samples `limit` rows itself while streaming the 3.3M-row file.
+    loaded = await loadConceptualCaptions({ tsv: d.tsv, cacheDir: d.cacheDir, limit: d.limit, seed: d.sampleSeed });
+  }
+  let samples = loaded.samples;
+  if (d.limit && d.kind !== 'cc' && samples.length > d.limit) {
+    const keep = new Set(seededSample(samples, d.limit, d.sampleSeed).map((s) => s.id));
+    samples = samples.filter((s) => keep.has(s.id)); // keep file order
+  }
+  const s = d.split;
+  let splitName = 'all';
+  if (s.use !== 'all') {
+    const parts = split(samples, { seed: s.seed, trainFraction: s.trainFraction, by: s.by });
+    samples = s.use === 'train' ? parts.train : parts.test;
+    splitName = `${s.use} (${Math.round(s.trainFraction * 100)}/${Math.round((1 - s.trainFraction) * 100)} by ${s.by}, seed ${s.seed})`;
+  }
+  return { name: d.name ?? d.kind, kind: d.kind, path, samples, errors: loaded.errors, split: splitName };
+}
