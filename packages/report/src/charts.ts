@@ -5,6 +5,7 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
+import { esc as escText } from './format';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif';
 
@@ -14,7 +15,7 @@ const CONFIG = {
   view: { stroke: '#ddd' },
   axis: { labelFontSize: 11, titleFontSize: 11, gridColor: '#eee' },
   legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 260 },
-  title: { fontSize: 13, anchor: 'start' as const, subtitleFontSize: 11, subtitleColor: '#555' },
+  header: { labelFontSize: 11 },
 };
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -35,12 +36,19 @@ export interface BarDatum {
   n: number;
 }
 
+/**
+ * A chart in the page: the title and subtitle as HTML (they wrap, and vega's text-width estimate
+ * without a canvas is generous, which would pad the SVG), the SVG below.
+ */
+export function chartFigure(cls: string, title: string, subtitle: string, svg: string): string {
+  return `<figure class="chart ${cls}"><figcaption><b>${escText(title)}</b>${subtitle ? `<div class="note">${escText(subtitle)}</div>` : ''}</figcaption>${svg}</figure>`;
+}
+
 /** Bars of the mean with 95% CI whiskers, one bar per label. */
-export function barSpec(title: string, subtitle: string, yTitle: string, data: BarDatum[]): TopLevelSpec {
+export function barSpec(yTitle: string, data: BarDatum[]): TopLevelSpec {
   const values = data.filter((d) => Number.isFinite(d.mean));
-  const x = { field: 'label', type: 'nominal' as const, title: null, sort: null, axis: { labelAngle: -30, labelLimit: 160 } };
+  const x = { field: 'label', type: 'nominal' as const, title: null, sort: null, axis: { labelAngle: -30, labelLimit: 240 } };
   return {
-    title: { text: title, subtitle },
     width: Math.max(140, 46 * values.length),
     height: 170,
     data: { values },
@@ -83,8 +91,6 @@ export interface LineDatum {
  * `dashed` (the random baseline) drawn dashed.
  */
 export function lineSpec(
-  title: string,
-  subtitle: string,
   xTitle: string,
   yTitle: string,
   data: LineDatum[],
@@ -117,7 +123,6 @@ export function lineSpec(
     },
   });
   return {
-    title: { text: title, subtitle },
     width: 300,
     height: 180,
     data: { values },

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeImage, heatmapOverlayPng, type RgbImage } from '@ceb/core';
 import { decodeNpy } from './npy';
-import { esc } from './format';
+import { esc, pointLabel } from './format';
 import type { GalleryMap, GallerySample } from './types';
 
 /** Box outlines drawn in place: a white line with a black line outside it, visible on any colour map. */
 export function drawBoxes(img: RgbImage, boxes: GallerySample['boxes']): void {
   const { width: W, height: H, data } = img;
-  const t = Math.max(1, Math.round(Math.min(W, H) / 160));
+  const t = Math.max(1, Math.round(Math.min(W, H) / 112));
   const set = (x: number, y: number, v: number): void => {
     if (x < 0 || y < 0 || x >= W || y >= H) return;
     const i = (y * W + x) * 3;
@@ -152,7 +152,7 @@ export async function renderGallery(samples: GallerySample[], columns: GalleryCo
     );
   }
   const head = `<tr><th>sample</th><th>input${chosen.some((s) => s.boxes.length) ? ' (ground-truth boxes)' : ''}</th>${columns
-    .map((c) => `<th>${esc(c.method)}${c.point !== 'default' ? `<div class="muted">${esc(c.point)}</div>` : ''}</th>`)
+    .map((c) => `<th>${esc(c.method)}${c.point !== 'default' ? `<div class="muted">${esc(pointLabel(c.point))}</div>` : ''}</th>`)
     .join('')}</tr>`;
   return `<div class="scroll"><table class="gallery"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
 }

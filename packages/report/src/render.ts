@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { barSpec, lineSpec, renderSvg, type BarDatum, type LineDatum } from './charts';
+import { barSpec, chartFigure, lineSpec, renderSvg, type BarDatum, type LineDatum } from './charts';
 import { arrow, esc, fmt, fmtCI, M2IB_SIGMA2_NOTE, pointLabel } from './format';
 import { renderGallery } from './gallery';
 import { countFailures, readRuns, summarize } from './results';
@@ -283,16 +283,17 @@ async function sweeps(ctx: Ctx): Promise<{ html: string; charts: number }> {
         }
         const xs = data.map((d) => d.x);
         const log = xs.every((x) => x > 0) && Math.max(...xs) / Math.min(...xs) >= 20;
-        const base = lineSpec('', '', opt, 'mean (95% CI)', data, { points: true, xScale: log ? 'log' : 'linear' }) as unknown as Record<string, unknown>;
+        const base = lineSpec(opt, 'mean (95% CI)', data, { points: true, xScale: log ? 'log' : 'linear' }) as unknown as Record<string, unknown>;
         const spec = {
-          title: { text: `${method} (${side}): metrics against ${opt}`, subtitle: isM2ib(method) && opt === 'sigma2' ? M2IB_SIGMA2_NOTE : `other options at each point's value; ${data.length} points` },
           data: base.data,
           facet: { field: 'key', type: 'nominal', title: null, sort: null },
           columns: 3,
           spec: { width: 220, height: 140, layer: base.layer },
           resolve: { scale: { y: 'independent' } },
         };
-        html += `<figure class="chart sweep-chart">${await renderSvg(spec as never)}</figure>`;
+        const others = varying.length + nonNumericVarying.length > 1 ? 'one line per setting of the other swept options' : 'the other options fixed';
+        const sub = `mean and 95% CI per sweep point; ${others}${log ? '; log scale' : ''}${isM2ib(method) && opt === 'sigma2' ? ` · ${M2IB_SIGMA2_NOTE}` : ''}`;
+        html += chartFigure('sweep-chart', `${method} (${side}): metrics against ${opt}`, sub, await renderSvg(spec as never));
         charts++;
       }
     }
@@ -340,7 +341,7 @@ async function charts(ctx: Ctx): Promise<{ bars: string; curves: string; dataset
       if (data.length === 0) continue;
       const dir = hib === null ? 'direction not declared' : hib ? 'higher is better' : 'lower is better';
       const note = metricNote(ctx.metrics.get(metric));
-      bars += `<figure class="chart bar-chart">${await renderSvg(barSpec(`${k} ${arrow(hib)} (${side})`, `${dir}${note ? ` · ${note}` : ''} · mean, 95% CI`, k, data))}</figure>`;
+      bars += chartFigure('bar-chart', `${k} ${arrow(hib)} (${side})`, `${dir}${note ? ` · ${note}` : ''} · mean, 95% CI`, await renderSvg(barSpec(k, data)));
       count++;
     }
   }
@@ -360,7 +361,7 @@ async function charts(ctx: Ctx): Promise<{ bars: string; curves: string; dataset
       const what = /insert/i.test(k) ? 'inserted' : /delet/i.test(k) ? 'deleted' : 'changed';
       const unit = side === 'image' ? 'pixels' : 'tokens';
       const dir = /insert/i.test(k) ? 'higher is better' : /delet/i.test(k) ? 'lower is better' : '';
-      curves += `<figure class="chart curve-chart">${await renderSvg(lineSpec(`${k} (${side})`, `mean score curve over samples${dir ? ` · ${dir}` : ''}`, `fraction of ${unit} ${what}`, 'score', data))}</figure>`;
+      curves += chartFigure('curve-chart', `${k} (${side})`, `mean score curve over samples${dir ? ` · ${dir}` : ''}`, await renderSvg(lineSpec(`fraction of ${unit} ${what}`, 'score', data)));
       count++;
     }
   }
@@ -395,16 +396,18 @@ async function charts(ctx: Ctx): Promise<{ bars: string; curves: string; dataset
       }
       const roar = /roar/i.test(metric);
       const sanity = /sanity/i.test(metric);
-      dataset += `<figure class="chart dataset-chart">${await renderSvg(
+      dataset += chartFigure(
+        'dataset-chart',
+        `${metric} (${side})`,
+        roar ? 'accuracy after removing the top fraction and retraining; a faster drop is better; dashed: random ranking' : sanity ? 'rank correlation with the original map as blocks are randomised; lower means the map depends on the weights' : '',
+        await renderSvg(
         lineSpec(
-          `${metric} (${side})`,
-          roar ? 'accuracy after removing the top fraction and retraining; a faster drop is better; dashed: random ranking' : sanity ? 'rank correlation with the original map as blocks are randomised; lower means the map depends on the weights' : '',
           roar ? 'fraction removed' : sanity ? 'blocks randomised' : 'x',
           roar ? 'accuracy' : sanity ? 'rank correlation' : 'y',
           data,
           { points: true },
         ),
-      )}</figure>`;
+      ));
       count++;
     }
   }
@@ -420,7 +423,7 @@ async function charts(ctx: Ctx): Promise<{ bars: string; curves: string; dataset
   if (rdata.length) {
     const b = ctx.run.info.backend?.name ?? '?';
     const hw = ctx.run.info.hardware;
-    runtime = `<figure class="chart runtime-chart">${await renderSvg(barSpec('runtime per pair ↓', `wall time of one explanation, ms · backend ${b}${hw?.cpu ? ` · ${hw.cpu}` : ''}${hw?.gpu ? ` · ${hw.gpu}` : ''} · mean, 95% CI`, 'ms per pair', rdata))}</figure>`;
+    runtime = chartFigure('runtime-chart', 'runtime per pair ↓', `wall time of one explanation, ms · backend ${b}${hw?.cpu ? ` · ${hw.cpu}` : ''}${hw?.gpu ? ` · ${hw.gpu}` : ''} · mean, 95% CI`, await renderSvg(barSpec('ms per pair', rdata)));
     count++;
   }
   return { bars, curves, dataset, runtime, count };
@@ -453,7 +456,7 @@ td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}td.
 td.best{background:var(--best);font-weight:600}.star{color:#1a7f37}.ci{color:#555;font-weight:400}.n{color:#a15c00;font-size:11px}
 .arrow{font-weight:700}.metric .note{font-weight:400}
 .scroll{overflow-x:auto}
-.charts{display:flex;flex-wrap:wrap;gap:14px}figure.chart{margin:0;border:1px solid #eee;padding:4px}
+.charts{display:flex;flex-wrap:wrap;gap:14px}figure.chart{margin:0;border:1px solid #eee;padding:6px;max-width:100%}figure.chart figcaption{font-size:13px;max-width:420px;margin-bottom:4px}figure.chart svg{display:block;max-width:100%;height:auto}
 table.gallery td{text-align:center}table.gallery figure{margin:0}.gimg{width:160px;height:auto;image-rendering:pixelated;display:block;margin:0 auto}
 table.gallery figcaption{max-width:190px;margin:4px auto 0;font-size:12px;line-height:1.7}.tok{padding:1px 2px;border-radius:2px}
 .gsample{max-width:180px;font-weight:400;text-align:left}.gsample .caption{font-style:italic}.nomap{width:160px;height:60px;color:#aaa}

@@ -142,7 +142,7 @@ describe('report.html', () => {
     expect(count(/class="chart dataset-chart"/g)).toBe(1);
     expect(count(/class="chart runtime-chart"/g)).toBe(1);
     expect(count(/<svg /g)).toBe(13);
-    expect(count(/<figure class="chart[^"]*"><svg /g)).toBe(13);
+    expect(count(/<figure class="chart[^"]*"><figcaption>.*?<\/figcaption><svg /g)).toBe(13);
     // the ROAR chart carries the random baseline
     const roar = html.slice(html.indexOf('dataset-chart'));
     expect(roar.slice(0, roar.indexOf('</figure>'))).toContain('random baseline');
