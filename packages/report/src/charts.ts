@@ -14,7 +14,7 @@ const CONFIG = {
   background: 'white',
   view: { stroke: '#ddd' },
   axis: { labelFontSize: 11, titleFontSize: 11, gridColor: '#eee' },
-  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 260 },
+  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 400 },
   header: { labelFontSize: 11 },
 };
 

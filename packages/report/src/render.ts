@@ -289,7 +289,7 @@ async function sweeps(ctx: Ctx): Promise<{ html: string; charts: number }> {
           facet: { field: 'key', type: 'nominal', title: null, sort: null },
           columns: 3,
           spec: { width: 220, height: 140, layer: base.layer },
-          resolve: { scale: { y: 'independent' } },
+          resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
         };
         const others = varying.length + nonNumericVarying.length > 1 ? 'one line per setting of the other swept options' : 'the other options fixed';
         const sub = `mean and 95% CI per sweep point; ${others}${log ? '; log scale' : ''}${isM2ib(method) && opt === 'sigma2' ? ` · ${M2IB_SIGMA2_NOTE}` : ''}`;
@@ -358,9 +358,11 @@ async function charts(ctx: Ctx): Promise<{ bars: string; curves: string; dataset
         mc.x.forEach((x, i) => data.push({ x, y: mc.y[i], series: `${label(method, point)} (n=${cs.length})` }));
       }
       if (data.length === 0) continue;
-      const what = /insert/i.test(k) ? 'inserted' : /delet/i.test(k) ? 'deleted' : 'changed';
+      // the output name (after the metric's) says which curve: the metric is "insertion-deletion"
+      const out = k.slice(k.indexOf('.') + 1);
+      const what = /insert/i.test(out) ? 'inserted' : /delet/i.test(out) ? 'deleted' : 'changed';
       const unit = side === 'image' ? 'pixels' : 'tokens';
-      const dir = /insert/i.test(k) ? 'higher is better' : /delet/i.test(k) ? 'lower is better' : '';
+      const dir = /insert/i.test(out) ? 'higher is better' : /delet/i.test(out) ? 'lower is better' : '';
       curves += chartFigure('curve-chart', `${k} (${side})`, `mean score curve over samples${dir ? ` · ${dir}` : ''}`, await renderSvg(lineSpec(`fraction of ${unit} ${what}`, 'score', data)));
       count++;
     }

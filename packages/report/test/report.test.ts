@@ -143,6 +143,14 @@ describe('report.html', () => {
     expect(count(/class="chart runtime-chart"/g)).toBe(1);
     expect(count(/<svg /g)).toBe(13);
     expect(count(/<figure class="chart[^"]*"><figcaption>.*?<\/figcaption><svg /g)).toBe(13);
+    // each curve chart says which way is better for its own curve
+    const curveFig = (k: string) => {
+      const i = html.indexOf(`<b>${k} (image)</b>`);
+      return html.slice(i, html.indexOf('</figure>', i));
+    };
+    expect(curveFig('insertion-deletion.deletion')).toContain('lower is better');
+    expect(curveFig('insertion-deletion.deletion')).toContain('fraction of pixels deleted');
+    expect(curveFig('insertion-deletion.insertion')).toContain('higher is better');
     // the ROAR chart carries the random baseline
     const roar = html.slice(html.indexOf('dataset-chart'));
     expect(roar.slice(0, roar.indexOf('</figure>'))).toContain('random baseline');
