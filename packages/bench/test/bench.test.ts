@@ -1,0 +1,180 @@
+// `pnpm bench` end to end on a generated MS-CXR-layout set and the fixture model: exact
+// records, a broken image recorded and skipped, kill + resume, shards, config errors.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { generateSyntheticSet, msCxrSampleId } from '@ceb/datasets';
+import { readRuns } from '@ceb/report';
+import { runBenchCommand, type BenchArgs } from '../src/cli/bench';
+import { withShards } from '../src/finish';
+import { loadConfig } from '../src/config/schema';
+import { readJsonl, type ResultRecord, type ErrorRecord } from '../src/store';
+import { CLIP_FIXTURE_DIR } from './helpers/fixtures';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
+let root: string;
+let brokenId: string;
+const quiet = () => {};
+
+function writeConfig(name: string, extra: Record<string, unknown> = {}): string {
+  const file = join(root, `${name}.yaml`);
+  writeFileSync(
+    file,
+    stringify({
+      name,
+      model: CLIP_FIXTURE_DIR,
+      dataset: { kind: 'mscxr', csv: join(root, 'data/synthetic_mscxr.csv'), imageRoot: join(root, 'data') },
+      methods: { m2ib: { layer: [1, 2], steps: 2, copies: 2 }, random: {} },
+      metrics: { 'confidence-m2ib': {}, localisation: {} },
+      gallery: { samples: 1 },
+      out: join(root, 'results'),
+      ...extra,
+    }),
+  );
+  return file;
+}
+
+const args = (config: string, out: string, more: Partial<BenchArgs> = {}): BenchArgs => ({ config, out, workers: 1, resume: false, report: false, progress: false, ...more });
+
+/** Records without their timings, keyed by identity, for comparing runs. */
+function comparable(records: ResultRecord[]): Map<string, unknown> {
+  return new Map(records.map((r) => [`${r.sampleId}|${r.method}|${r.side}|${r.point}`, { values: r.values, options: r.options, flat: r.flat }]));
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
+  const set = await generateSyntheticSet({ outDir: join(root, 'data'), count: 5, seed: 3, layouts: ['mscxr'] });
+  // The third image becomes undecodable bytes: the run must record it and go on.
+  const broken = set.images[2];
+  writeFileSync(join(root, 'data', broken.path), 'not a png at all');
+  brokenId = msCxrSampleId(broken.id, broken.caption);
+});
+
+describe('bench end to end', () => {
+  it('writes exactly the expected records, records the broken image and completes', async () => {
+    const out = join(root, 'run-full');
+    const report = await runBenchCommand({ ...args(writeConfig('full'), out), report: true }, quiet);
+    const records = readJsonl<ResultRecord>(join(out, 'results.jsonl'));
+    const samples = readJsonl<{ sampleId: string }>(join(out, 'results.jsonl')).map((r) => r.sampleId);
+    const good = [...new Set(samples)];
+    expect(good.length).toBe(4);
+    expect(good).not.toContain(brokenId);
+    // 4 samples × (m2ib: 2 sides × 2 points + random: 2 sides × 1 point)
+    const expected = new Set(good.flatMap((s) => [
+      ...['image', 'text'].flatMap((side) => ['layer=1', 'layer=2'].map((p) => `${s}|m2ib|${side}|${p}`)),
+      `${s}|random|image|default`, `${s}|random|text|default`,
+    ]));
+    expect(new Set(comparable(records).keys())).toEqual(expected);
+    expect(records.length).toBe(expected.size);
+    for (const r of records) {
+      expect(r.values['confidence-m2ib.drop']).toBeTypeOf('number');
+      if (r.side === 'image') expect(r.values['localisation.pointing']).toBeTypeOf('number');
+      else expect(r.values['localisation.pointing']).toBeUndefined();
+      expect(r.backend).toBe('wasm');
+    }
+    const errors = readJsonl<ErrorRecord>(join(out, 'errors.jsonl'));
+    expect(errors).toEqual([expect.objectContaining({ stage: 'load', sampleId: brokenId })]);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.failures).toBe(1);
+    expect(summary.rows.some((r: { method: string; key: string; n: number }) => r.method === 'm2ib' && r.key === 'confidence-m2ib.drop' && r.n === 4)).toBe(true);
+    expect(existsSync(report)).toBe(true);
+    expect(existsSync(join(out, 'gallery'))).toBe(true);
+  });
+
+  it('the same config gives the same numbers; shards 0/2 and 1/2 merged equal the unsharded run', async () => {
+    const cfg = writeConfig('shards');
+    const one = join(root, 'run-one');
+    await runBenchCommand(args(cfg, one), quiet);
+    const sharded = join(root, 'run-sharded');
+    for (const index of [0, 1]) await runBenchCommand(args(cfg, sharded, { shard: { index, count: 2 } }), quiet);
+    const merged = readRuns(withShards([sharded])).records as ResultRecord[];
+    const single = readJsonl<ResultRecord>(join(one, 'results.jsonl'));
+    expect(merged.length).toBe(single.length);
+    expect(comparable(merged)).toEqual(comparable(single));
+    // Each shard holds a disjoint part.
+    const a = readJsonl<ResultRecord>(join(sharded, 'shard-0-of-2', 'results.jsonl'));
+    const b = readJsonl<ResultRecord>(join(sharded, 'shard-1-of-2', 'results.jsonl'));
+    expect(a.length).toBeGreaterThan(0);
+    expect(b.length).toBeGreaterThan(0);
+    const inA = new Set(a.map((r) => r.sampleId));
+    expect(b.some((r) => inA.has(r.sampleId))).toBe(false);
+  });
+
+  it('a run killed part-way (SIGKILL) and resumed equals an uninterrupted run, without duplicates', async () => {
+    const cfg = writeConfig('resume', { methods: { m2ib: { layer: [1, 2], steps: 4, copies: 4 }, random: {} } });
+    const reference = join(root, 'run-ref');
+    await runBenchCommand(args(cfg, reference), quiet);
+    const out = join(root, 'run-killed');
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'bench', '--config', cfg, '--out', out, '--workers', '1', '--no-report', '--no-progress'], { cwd: BENCH_DIR, stdio: 'ignore' });
+    const file = join(out, 'results.jsonl');
+    const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
+    await new Promise<void>((res, rej) => {
+      const t = setInterval(() => {
+        if (lines() >= 5) {
+          clearInterval(t);
+          child.kill('SIGKILL');
+          res();
+        }
+      }, 20);
+      child.on('exit', () => {
+        clearInterval(t);
+        rej(new Error('the child finished before it could be killed'));
+      });
+    });
+    await new Promise((r) => child.on('exit', r));
+    const before = lines();
+    const total = readJsonl<ResultRecord>(join(reference, 'results.jsonl')).length;
+    expect(before).toBeLessThan(total);
+    await runBenchCommand(args(cfg, out, { resume: true }), quiet);
+    const resumed = readJsonl<ResultRecord>(file);
+    expect(resumed.length).toBe(total);
+    expect(comparable(resumed)).toEqual(comparable(readJsonl<ResultRecord>(join(reference, 'results.jsonl'))));
+  }, 300_000);
+
+  it('refuses to mix a new run into a folder that holds results, unless resuming', async () => {
+    const cfg = writeConfig('twice');
+    const out = join(root, 'run-twice');
+    await runBenchCommand(args(cfg, out, { limit: 1 }), quiet);
+    await expect(runBenchCommand(args(cfg, out, { limit: 1 }), quiet)).rejects.toThrow(/already holds results; pass --resume/);
+  });
+});
+
+describe('config errors name the key and what is allowed', () => {
+  const bad = (name: string, mutate: (c: Record<string, unknown>) => void) => {
+    const file = writeConfig(name);
+    const c = JSON.parse(JSON.stringify(loadConfigRaw(file)));
+    mutate(c);
+    writeFileSync(file, stringify(c));
+    return file;
+  };
+  const loadConfigRaw = (file: string) => parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+
+  it('an unknown key', () => {
+    expect(() => loadConfig(bad('unknown-top', (c) => (c.sede = 1)))).toThrow(/sede: unknown key/);
+    expect(() => loadConfig(bad('unknown-dataset', (c) => ((c.dataset as Record<string, unknown>).imageroot = 'x')))).toThrow(/dataset\.imageroot: unknown key/);
+    expect(() => loadConfig(bad('unknown-option', (c) => ((c.methods as Record<string, Record<string, unknown>>).m2ib.gamma = 1)))).toThrow(/methods\.m2ib\.gamma: unknown option; known: layer/);
+    expect(() => loadConfig(bad('unknown-method', (c) => ((c.methods as Record<string, unknown>).lime = {})))).toThrow(/methods\.lime: unknown method; known: m2ib/);
+    expect(() => loadConfig(bad('unknown-metric', (c) => ((c.metrics as Record<string, unknown>).auc = {})))).toThrow(/metrics\.auc: unknown metric; known:/);
+  });
+
+  it('a wrong type or value', () => {
+    expect(() => loadConfig(bad('bad-seed', (c) => (c.seed = 'abc')))).toThrow(/seed: .*number/i);
+    expect(() => loadConfig(bad('bad-beta', (c) => ((c.methods as Record<string, Record<string, unknown>>).m2ib.beta = [0.1, 'x'])))).toThrow(/methods\.m2ib\[1\]\.beta: expected a number/);
+    expect(() => loadConfig(bad('bad-kind', (c) => ((c.dataset as Record<string, unknown>).kind = 'coco')))).toThrow(/dataset\.kind/);
+    expect(() => loadConfig(bad('bad-param', (c) => ((c.metrics as Record<string, Record<string, unknown>>).localisation = { tolerance: 'far' })))).toThrow(/metrics\.localisation\.tolerance: expected a number/);
+  });
+
+  it('a missing file stops before any work and says how to get it', async () => {
+    const file = bad('missing-model', (c) => (c.model = join(root, 'no-such-model')));
+    const out = join(root, 'run-missing');
+    await expect(runBenchCommand(args(file, out), quiet)).rejects.toThrow(/model: .*no-such-model does not exist.*pnpm train:tiny/s);
+    expect(existsSync(out)).toBe(false);
+    const data = bad('missing-data', (c) => ((c.dataset as Record<string, unknown>).csv = join(root, 'nope.csv')));
+    await expect(runBenchCommand(args(data, out), quiet)).rejects.toThrow(/dataset\.csv: .*nope\.csv does not exist.*PhysioNet/s);
+  });
+});
