@@ -47,7 +47,7 @@ export function chartFigure(cls: string, title: string, subtitle: string, svg: s
 /** Bars of the mean with 95% CI whiskers, one bar per label. */
 export function barSpec(yTitle: string, data: BarDatum[]): TopLevelSpec {
   const values = data.filter((d) => Number.isFinite(d.mean));
-  const x = { field: 'label', type: 'nominal' as const, title: null, sort: null, axis: { labelAngle: -30, labelLimit: 240 } };
+  const x = { field: 'label', type: 'nominal' as const, title: null, sort: null, axis: { labelAngle: -30, labelLimit: 400 } };
   return {
     width: Math.max(140, 46 * values.length),
     height: 170,

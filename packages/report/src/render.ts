@@ -419,7 +419,7 @@ async function charts(ctx: Ctx): Promise<{ bars: string; curves: string; dataset
   for (const { method, point } of methodRows) {
     for (const side of ctx.sides) {
       const r = runtimeOf(ctx, method, side, point);
-      if (r && r.n > 0) rdata.push({ label: `${label(method, point)} · ${side}`, mean: r.mean, lo: r.lo, hi: r.hi, n: r.n });
+      if (r && r.n > 0) rdata.push({ label: `${side}: ${label(method, point)}`, mean: r.mean, lo: r.lo, hi: r.hi, n: r.n });
     }
   }
   if (rdata.length) {
