@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   cosineRows,
+  resolveOptions as resolveOptionsChecked,
   dropSpecialTokens,
   gridToImageMap,
   minMax,
@@ -17,33 +18,7 @@ import {
 
 /** Fills defaults and checks every given option against its spec (unknown names, types, bounds). */
 export function resolveOptions<O>(method: string, specs: Record<string, OptionSpec>, given: Partial<O> | undefined): O {
-  const out: Record<string, unknown> = {};
-  for (const [k, s] of Object.entries(specs)) out[k] = s.default;
-  for (const [k, v] of Object.entries(given ?? {})) {
-    if (v === undefined) continue;
-    const s = specs[k];
-    if (!s) throw new Error(`${method}: unknown option "${k}" (known: ${Object.keys(specs).join(', ') || 'none'})`);
-    checkOption(method, k, s, v);
-    out[k] = v;
-  }
-  return out as O;
-}
-
-export function checkOption(method: string, name: string, s: OptionSpec, v: unknown): void {
-  const where = `${method}: option "${name}"`;
-  if (s.type === 'boolean') {
-    if (typeof v !== 'boolean') throw new Error(`${where} must be a boolean, got ${JSON.stringify(v)}`);
-    return;
-  }
-  if (s.type === 'string') {
-    if (typeof v !== 'string') throw new Error(`${where} must be a string, got ${JSON.stringify(v)}`);
-    if (s.choices && !s.choices.includes(v)) throw new Error(`${where} must be one of ${s.choices.join(', ')}, got "${v}"`);
-    return;
-  }
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where} must be a finite number, got ${JSON.stringify(v)}`);
-  if (s.type === 'integer' && !Number.isInteger(v)) throw new Error(`${where} must be an integer, got ${v}`);
-  if (s.min !== undefined && v < s.min) throw new Error(`${where} must be ≥ ${s.min}, got ${v}`);
-  if (s.max !== undefined && v > s.max) throw new Error(`${where} must be ≤ ${s.max}, got ${v}`);
+  return resolveOptionsChecked<O>(specs, given, method);
 }
 
 export function checkSide(e: Pick<Explainer, 'name' | 'sides'>, side: Side): void {

@@ -1,8 +1,7 @@
 // Every method under one name, for configs and the CLI (`explain --method NAME`,
 // `explain --list-methods`).
-import { m2ib, type Explainer, type OptionSpec, type Side } from '@ceb/core';
+import { checkOptions, m2ib, type Explainer, type OptionSpec, type Side } from '@ceb/core';
 import { chefer } from './chefer';
-import { checkOption } from './common';
 import { random, sobel, uniform } from './controls';
 import { gradcam, gradcamElementwise } from './gradcam';
 import { kernelshap } from './kernelshap';
@@ -75,19 +74,5 @@ export function formatMethodList(): string {
  * Unknown names and out-of-range values are errors naming the method and the option.
  */
 export function parseMethodOptions(name: string, raw: Record<string, unknown>): Record<string, unknown> {
-  const specs = getMethod(name).options as Record<string, OptionSpec>;
-  const out: Record<string, unknown> = {};
-  for (const [k, v0] of Object.entries(raw)) {
-    const s = specs[k];
-    if (!s) throw new Error(`${name}: unknown option "${k}" (known: ${Object.keys(specs).join(', ') || 'none'})`);
-    let v = v0;
-    if (typeof v === 'string' && (s.type === 'number' || s.type === 'integer')) v = v.trim() === '' ? NaN : Number(v);
-    if (typeof v === 'string' && s.type === 'boolean') {
-      if (v !== 'true' && v !== 'false') throw new Error(`${name}: option "${k}" must be true or false, got "${v0}"`);
-      v = v === 'true';
-    }
-    checkOption(name, k, s, v);
-    out[k] = v;
-  }
-  return out;
+  return checkOptions(getMethod(name).options as Record<string, OptionSpec>, raw, name);
 }

@@ -14,6 +14,7 @@ export * from './tokenizer';
 export * from './image';
 export * from './explain/types';
 export * from './explain/maps';
+export * from './explain/options';
 export { PairCache, cosineRows } from './explain/pair-cache';
 export * from './m2ib/m2ib';
 export * from './model/random-init';

@@ -1,6 +1,6 @@
 // The metric contract: per-pair metrics (one explanation at a time) and dataset metrics
 // (ROAR, model randomisation), each declaring higherIsBetter per output, its substrate and params.
-import type { Attribution, Box, ClipModel, OptionSpec, PairCache, PairInput, Side } from '@ceb/core';
+import { resolveOptions, type Attribution, type Box, type ClipModel, type OptionSpec, type PairCache, type PairInput, type Side } from '@ceb/core';
 
 /** What every metric returns: named numbers, and optionally curves for the report's charts. */
 export interface MetricResult {
@@ -49,27 +49,7 @@ export type Metric = PairMetric | DatasetMetric;
 
 /** Fills defaults and checks every given param against its spec. */
 export function resolveParams<P extends ParamValues>(metric: string, specs: Record<string, OptionSpec>, given: Partial<P> = {}): P {
-  const out: ParamValues = {};
-  for (const key of Object.keys(given)) {
-    if (!(key in specs)) throw new Error(`${metric}: unknown param "${key}" (known: ${Object.keys(specs).join(', ')})`);
-  }
-  for (const [key, spec] of Object.entries(specs)) {
-    const v = (given as ParamValues)[key] ?? spec.default;
-    const bad = (why: string) => new Error(`${metric}: param ${key} = ${JSON.stringify(v)}: ${why}`);
-    if (spec.type === 'number' || spec.type === 'integer') {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('expected a finite number');
-      if (spec.type === 'integer' && !Number.isInteger(v)) throw bad('expected an integer');
-      if (spec.min !== undefined && v < spec.min) throw bad(`below the minimum ${spec.min}`);
-      if (spec.max !== undefined && v > spec.max) throw bad(`above the maximum ${spec.max}`);
-    } else if (spec.type === 'boolean') {
-      if (typeof v !== 'boolean') throw bad('expected true or false');
-    } else {
-      if (typeof v !== 'string') throw bad('expected a string');
-      if (spec.choices && !spec.choices.includes(v)) throw bad(`expected one of ${spec.choices.join(', ')}`);
-    }
-    out[key] = v;
-  }
-  return out as P;
+  return resolveOptions<P>(specs, given, metric);
 }
 
 /** "0.1, 0.3" → [0.1, 0.3]; names the param in errors. */

@@ -28,8 +28,8 @@ describe('METRICS', () => {
   it('param checks name the metric and the param', () => {
     const id = METRICS['insertion-deletion'];
     expect(resolveParams('insertion-deletion', id.params, { step: 1792 }).step).toBe(1792);
-    expect(() => resolveParams('insertion-deletion', id.params, { step: 0 })).toThrow(/insertion-deletion: param step = 0: below the minimum 1/);
-    expect(() => resolveParams('insertion-deletion', id.params, { textSubstrate: 'mask' })).toThrow(/expected one of id0, zero-embedding/);
+    expect(() => resolveParams('insertion-deletion', id.params, { step: 0 })).toThrow(/insertion-deletion\.step: expected an integer ≥ 1, got 0/);
+    expect(() => resolveParams('insertion-deletion', id.params, { textSubstrate: 'mask' })).toThrow(/insertion-deletion\.textSubstrate: expected one of id0, zero-embedding/);
     expect(parseNumberList('0.1, 0.3,0.5', 'fractions')).toEqual([0.1, 0.3, 0.5]);
     expect(() => parseNumberList('0.1,,x', 'fractions')).toThrow(/fractions: "" in/);
   });

@@ -2,9 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { BACKEND_NAMES, describeBackend, heatmapOverlayPng, initBackend, PairCache, type Attribution, type BackendName } from '@ceb/core';
-import { METHODS, getMethod } from '@ceb/baselines';
-import { checkOptions, formatOptions, withDefaults } from '../options';
+import { BACKEND_NAMES, checkOptions, describeBackend, heatmapOverlayPng, initBackend, PairCache, withDefaults, type Attribution, type BackendName } from '@ceb/core';
+import { formatMethodList, getMethod } from '@ceb/baselines';
 import { loadModelBundle, preparePair } from '../model-bundle';
 import { encodeNpy } from '../npy';
 
@@ -78,12 +77,6 @@ export async function runExplain(args: ExplainArgs, log: (line: string) => void 
   }
 }
 
-export function listMethodsText(): string {
-  return Object.values(METHODS)
-    .map((m) => `${m.name}  (${m.sides.join(' + ')})  ${m.description}\n${formatOptions(m.options)}`)
-    .join('\n\n');
-}
-
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function createExplainCommand(): Command {
@@ -104,7 +97,7 @@ export function createExplainCommand(): Command {
     .option('--list-methods', 'print every method with its options and defaults')
     .action(async (o) => {
       if (o.listMethods) {
-        console.log(listMethodsText());
+        console.log(formatMethodList());
         return;
       }
       for (const k of ['model', 'image', 'text'] as const) {

@@ -4,10 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { BACKEND_NAMES, type OptionSpec } from '@ceb/core';
+import { BACKEND_NAMES, checkOptions, type OptionSpec } from '@ceb/core';
 import { METHODS } from '@ceb/baselines';
 import { METRICS } from '@ceb/eval';
-import { checkOptions } from '../options';
 
 const scalar = z.union([z.number(), z.string(), z.boolean()]);
 /** An option value, or a list of them: a list is a sweep axis. */

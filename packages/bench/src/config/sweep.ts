@@ -1,8 +1,7 @@
 // Sweep expansion: every list-valued option of a method is an axis; the points are the
 // product of the axes, per side (side overrides may sweep too).
-import type { OptionSpec, Side } from '@ceb/core';
+import { checkOptions, withDefaults, type OptionSpec, type OptionValues, type Side } from '@ceb/core';
 import { METHODS } from '@ceb/baselines';
-import { checkOptions, withDefaults, type OptionValues } from '../options';
 import type { BenchConfig } from './schema';
 
 export interface SweepPoint {

@@ -1,6 +1,7 @@
 // Method and metric options: checked against the OptionSpec each module declares, so the
-// CLI, configs and sweeps all report a bad value the same way (key path + what is allowed).
-import type { OptionSpec } from '@ceb/core';
+// explainers, the metrics, the CLI and configs all report a bad value the same way
+// (`<where>.<key>: expected …, got …`).
+import type { OptionSpec } from './types';
 
 export type OptionValues = Record<string, number | boolean | string>;
 
@@ -61,10 +62,8 @@ export function withDefaults(specs: Record<string, OptionSpec>, values: OptionVa
   return { ...out, ...values };
 }
 
-/** One line per option: `name  type  default  description`. */
-export function formatOptions(specs: Record<string, OptionSpec>, indent = '    '): string {
-  const rows = Object.entries(specs).map(([k, s]) => [k, describeSpec(s), `default ${JSON.stringify(s.default)}`, s.description]);
-  const w0 = Math.max(0, ...rows.map((r) => r[0].length));
-  const w2 = Math.max(0, ...rows.map((r) => r[2].length));
-  return rows.map((r) => `${indent}${r[0].padEnd(w0)}  ${r[2].padEnd(w2)}  ${r[3]} (${r[1]})`).join('\n');
+/** Every option: the given ones checked (undefined means "not given"), the rest at their defaults. */
+export function resolveOptions<O>(specs: Record<string, OptionSpec>, given: object | undefined, where: string): O {
+  const present = Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined));
+  return withDefaults(specs, checkOptions(specs, present, where)) as O;
 }
