@@ -3,7 +3,9 @@
 // model randomisation), the summary and the report. Holds no method or metric logic.
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { decodeNpy } from '@ceb/report';
+import { withShards } from './finish';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { stringify as toYaml } from 'yaml';
@@ -11,7 +13,7 @@ import { initBackend, mapBoxToModel, PairCache, type Attribution, type Box, type
 import { METHODS } from '@ceb/baselines';
 import { METRICS, parseNumberList, resolveParams, runRoar, sanityScore, roarSplit, type PairMetric, type RoarItem } from '@ceb/eval';
 import type { Sample } from '@ceb/datasets';
-import type { BenchConfig } from './config/schema';
+import { metricAppliesTo, metricParams, type BenchConfig } from './config/schema';
 import { planMethods, type MethodPlan } from './config/sweep';
 import { loadDataset } from './data';
 import { loadModelBundle, preparePair, type ModelBundle } from './model-bundle';
@@ -50,6 +52,9 @@ export interface RunOutcome {
 }
 
 const VERSION: string = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')).version;
+
+/** Image maps kept by shards for the merge step's ROAR. */
+const ROAR_MAPS = 'roar-maps';
 
 function slug(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
@@ -102,7 +107,7 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
     })),
     metrics: metricNames.map((name) => {
       const m = METRICS[name];
-      return { name, kind: m.kind, outputs: m.higherIsBetter, substrate: m.substrate, params: cfg.metrics[name] ?? {}, mode: name.startsWith('confidence-') ? name.slice('confidence-'.length) : undefined };
+      return { name, kind: m.kind, outputs: m.higherIsBetter, substrate: m.substrate, params: metricParams(cfg, name), methods: cfg.metrics[name]?.methods, mode: name.startsWith('confidence-') ? name.slice('confidence-'.length) : undefined };
     }),
   };
   store.writeJson(FILES.run, runInfo);
@@ -161,11 +166,11 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
         const curves: Record<string, number[]> = {};
         const metricMs: Record<string, number> = {};
         for (const metric of pairMetrics) {
-          if (!metric.sides.includes(plan.side)) continue;
+          if (!metric.sides.includes(plan.side) || !metricAppliesTo(cfg, metric.name, plan.method)) continue;
           if (metric.name === 'localisation' && boxes.length === 0) continue; // no ground truth for this sample
           const t0 = performance.now();
           try {
-            const r = await metric.evaluate({ model, pair: prepared.pair, cache, attribution: a, sample: { boxes } }, (cfg.metrics[metric.name] ?? {}) as never);
+            const r = await metric.evaluate({ model, pair: prepared.pair, cache, attribution: a, sample: { boxes } }, metricParams(cfg, metric.name) as never);
             Object.assign(values, prefixed(metric.name, r.values));
             for (const [k, c] of Object.entries(r.curves ?? {})) curves[`${metric.name}.${k}`] = c;
           } catch (e) {
@@ -187,10 +192,17 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
         };
         store.appendResult(record);
         n++;
-        if (roarWanted && plan.side === 'image') {
+        if (roarWanted && plan.side === 'image' && metricAppliesTo(cfg, 'roar', plan.method)) {
           const key = `${plan.method}@${point.key}`;
-          if (!roarMaps.has(key)) roarMaps.set(key, new Map());
-          roarMaps.get(key)!.set(s.id, a.scores);
+          if (opts.skipDatasetMetrics) {
+            // A shard: the merge step runs ROAR and reads the maps from here.
+            const mapDir = join(opts.dir, ROAR_MAPS, slug(key));
+            mkdirSync(mapDir, { recursive: true });
+            writeFileSync(join(mapDir, `${slug(s.id)}.npy`), encodeNpy(a.scores, a.shape));
+          } else {
+            if (!roarMaps.has(key)) roarMaps.set(key, new Map());
+            roarMaps.get(key)!.set(s.id, a.scores);
+          }
         }
         if (inGallery) {
           mkdirSync(galleryDir, { recursive: true });
@@ -241,8 +253,8 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
   }
 
   async function runRoarMetric(): Promise<void> {
-    const params = { ...(cfg.metrics.roar ?? {}) } as Record<string, string | number | boolean>;
-    const imagePlans = plans.filter((p) => p.side === 'image');
+    const params = metricParams(cfg, 'roar');
+    const imagePlans = plans.filter((p) => p.side === 'image' && metricAppliesTo(cfg, 'roar', p.method));
     const pending = imagePlans.flatMap((p) => p.points.map((pt) => ({ plan: p, point: pt }))).filter(({ plan, point }) => !store.hasDatasetMetric({ metric: 'roar', method: plan.method, side: 'image', point: point.key }));
     if (!pending.length) return;
     const seed = Number(params.seed ?? cfg.seed);
@@ -260,6 +272,10 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
         const x = bySample.get(item)!;
         const cached = roarMaps.get(key)?.get(x.sample.id);
         if (cached) return cached;
+        for (const d of withShards([opts.dir])) {
+          const file = join(d, ROAR_MAPS, slug(key), `${slug(x.sample.id)}.npy`);
+          if (existsSync(file)) return decodeNpy(readFileSync(file), file).data;
+        }
         // Not explained in this process (resumed run, or not in the evaluated part): explain now.
         const cache = new PairCache(model, x.pair);
         try {
@@ -306,14 +322,14 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
   }
 
   async function runSanityMetric(): Promise<void> {
-    const params = { ...(cfg.metrics.sanity ?? {}) } as Record<string, string | number | boolean>;
+    const params = metricParams(cfg, 'sanity');
     const nPairs = Number(params.pairs ?? 8);
     const cascadeText = String(params.cascade ?? 'all');
     const depth = Math.min(model.vision.numLayers, model.text.numLayers);
     const cascade = cascadeText === 'all' ? Array.from({ length: depth }, (_, i) => i + 1) : cascadeText.split(',').map(Number);
     const items = await loadItems(samples.slice(0, nPairs));
     try {
-      for (const plan of plans) {
+      for (const plan of plans.filter((p) => metricAppliesTo(cfg, 'sanity', p.method))) {
         for (const point of plan.points) {
           const id = { metric: 'sanity', method: plan.method, side: plan.side, point: point.key };
           if (store.hasDatasetMetric(id)) continue;

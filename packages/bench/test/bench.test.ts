@@ -58,7 +58,8 @@ beforeAll(async () => {
 describe('bench end to end', () => {
   it('writes exactly the expected records, records the broken image and completes', async () => {
     const out = join(root, 'run-full');
-    const report = await runBenchCommand({ ...args(writeConfig('full'), out), report: true }, quiet);
+    const cfg = writeConfig('full', { metrics: { 'confidence-m2ib': {}, localisation: { methods: ['m2ib'] } } });
+    const report = await runBenchCommand({ ...args(cfg, out), report: true }, quiet);
     const records = readJsonl<ResultRecord>(join(out, 'results.jsonl'));
     const samples = readJsonl<{ sampleId: string }>(join(out, 'results.jsonl')).map((r) => r.sampleId);
     const good = [...new Set(samples)];
@@ -73,7 +74,8 @@ describe('bench end to end', () => {
     expect(records.length).toBe(expected.size);
     for (const r of records) {
       expect(r.values['confidence-m2ib.drop']).toBeTypeOf('number');
-      if (r.side === 'image') expect(r.values['localisation.pointing']).toBeTypeOf('number');
+      // Localisation is limited to m2ib in this config, and has boxes only on the image side.
+      if (r.side === 'image' && r.method === 'm2ib') expect(r.values['localisation.pointing']).toBeTypeOf('number');
       else expect(r.values['localisation.pointing']).toBeUndefined();
       expect(r.backend).toBe('wasm');
     }
@@ -160,6 +162,7 @@ describe('config errors name the key and what is allowed', () => {
     expect(() => loadConfig(bad('unknown-option', (c) => ((c.methods as Record<string, Record<string, unknown>>).m2ib.gamma = 1)))).toThrow(/methods\.m2ib\.gamma: unknown option; known: layer/);
     expect(() => loadConfig(bad('unknown-method', (c) => ((c.methods as Record<string, unknown>).lime = {})))).toThrow(/methods\.lime: unknown method; known: m2ib/);
     expect(() => loadConfig(bad('unknown-metric', (c) => ((c.metrics as Record<string, unknown>).auc = {})))).toThrow(/metrics\.auc: unknown metric; known:/);
+    expect(() => loadConfig(bad('metric-methods', (c) => ((c.metrics as Record<string, unknown>).localisation = { methods: ['gradcam'] })))).toThrow(/metrics\.localisation\.methods: "gradcam" is not one of the run's methods \(m2ib, random\)/);
   });
 
   it('a wrong type or value', () => {

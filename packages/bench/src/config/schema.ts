@@ -76,8 +76,11 @@ export const configSchema = z
     dataset: datasetSchema,
     /** method name → options; a list value sweeps that option; `image:` / `text:` override per side. */
     methods: z.record(z.string(), methodEntry),
-    /** metric name → params. */
-    metrics: z.record(z.string(), z.record(z.string(), scalar).nullable()).default({}),
+    /**
+     * metric name → params; `methods: [a, b]` limits a metric to some of the run's methods
+     * (e.g. ROAR or the sanity check, which re-explain, only for the methods of interest).
+     */
+    metrics: z.record(z.string(), z.object({ methods: z.array(z.string()).min(1).optional() }).catchall(scalar).nullable()).default({}),
     /** Truncate captions longer than the context (default: record them as failures). */
     truncate: z.boolean().default(false),
     gallery: z.object({ samples: z.number().int().min(0).default(4) }).strict().default({ samples: 4 }),
@@ -87,6 +90,19 @@ export const configSchema = z
 
 export type RawConfig = z.input<typeof configSchema>;
 export type BenchConfig = z.output<typeof configSchema>;
+
+/** A metric's own params (without the bench's `methods` filter). */
+export function metricParams(cfg: BenchConfig, metric: string): Record<string, string | number | boolean> {
+  const { methods, ...params } = cfg.metrics[metric] ?? {};
+  void methods;
+  return params as Record<string, string | number | boolean>;
+}
+
+/** Whether a metric runs for a method (all of the run's methods unless the metric lists some). */
+export function metricAppliesTo(cfg: BenchConfig, metric: string, method: string): boolean {
+  const methods = cfg.metrics[metric]?.methods;
+  return !methods || methods.includes(method);
+}
 
 function formatZodError(err: z.ZodError, file: string): string {
   return err.issues
@@ -133,7 +149,11 @@ function checkRegistries(cfg: BenchConfig, file: string): void {
       problems.push(`${file}: metrics.${name}: unknown metric; known: ${Object.keys(METRICS).join(', ')}`);
       continue;
     }
-    tryCheck(() => checkOptions(metric.params, params ?? {}, `metrics.${name}`));
+    const { methods, ...rest } = params ?? {};
+    tryCheck(() => checkOptions(metric.params, rest, `metrics.${name}`));
+    for (const m of methods ?? []) {
+      if (!(m in cfg.methods)) problems.push(`${file}: metrics.${name}.methods: "${m}" is not one of the run's methods (${Object.keys(cfg.methods).join(', ')})`);
+    }
   }
   if (problems.length) throw new ConfigError(problems.join('\n'));
 }
