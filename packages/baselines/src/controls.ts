@@ -4,7 +4,7 @@
 // scores (text only; a constant map is all zeros and flagged flat, as any constant map).
 import type { Explainer, OptionSpec } from '@ceb/core';
 import { attribution, checkCaption, checkSide, imageMapFromPixels, resolveOptions, textMapFromCaption } from './common';
-import { Rng, subSeed } from './rng';
+import { Rng, subSeed } from '@ceb/random';
 
 export interface RandomOptions {
   seed: number;

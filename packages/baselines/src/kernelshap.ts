@@ -8,7 +8,7 @@
 import type { Explainer, OptionSpec } from '@ceb/core';
 import { attribution, checkCaption, gridMap, resolveOptions, textMapFromCaption } from './common';
 import { solveSpd } from './linalg';
-import { Rng, subSeed } from './rng';
+import { Rng, subSeed } from '@ceb/random';
 import { BATCH_SIZE_OPTION, modelScorer, textMaskFromCaption, type MaskScorer } from './scorer';
 
 export interface KernelShapOptions {

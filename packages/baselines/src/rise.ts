@@ -3,7 +3,7 @@
 // map = Σ score(x ⊙ m)·m / (N·p). Text: independent token keep-masks.
 import { resizeBilinear, type Explainer, type OptionSpec } from '@ceb/core';
 import { attribution, checkCaption, imageMapFromPixels, resolveOptions, textMapFromCaption } from './common';
-import { Rng, subSeed } from './rng';
+import { Rng, subSeed } from '@ceb/random';
 import { BATCH_SIZE_OPTION, modelScorer, textMaskFromCaption, type MaskScorer } from './scorer';
 
 export interface RiseOptions {

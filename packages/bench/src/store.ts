@@ -3,46 +3,10 @@
 // already written. Format: docs/results-format.md.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DatasetMetricRecord, ErrorRecord, ResultRecord } from '@ceb/report';
 
-export interface ResultRecord {
-  sampleId: string;
-  method: string;
-  side: 'image' | 'text';
-  point: string;
-  options: Record<string, unknown>;
-  values: Record<string, number | null>;
-  curves?: Record<string, number[]>;
-  flat: boolean;
-  ms: number;
-  metricMs: Record<string, number>;
-  backend: string;
-  seed: number;
-  shard: number;
-}
-
-export interface ErrorRecord {
-  stage: 'load' | 'explain' | 'metric' | 'dataset';
-  reason: string;
-  sampleId?: string;
-  file?: string;
-  row?: number;
-  column?: string;
-  method?: string;
-  side?: string;
-  point?: string;
-  metric?: string;
-}
-
-export interface DatasetMetricRecord {
-  metric: string;
-  method: string;
-  side: 'image' | 'text';
-  point: string;
-  values: Record<string, number | null>;
-  curve?: { x: number[]; y: number[]; baseline?: number[] };
-  n: number;
-  ms: number;
-}
+// The record types are the report's: one definition of the format (docs/results-format.md).
+export type { DatasetMetricRecord, ErrorRecord, ResultRecord } from '@ceb/report';
 
 export const FILES = {
   run: 'run.json',

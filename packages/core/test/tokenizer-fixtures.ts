@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-/** Repository root, from this file's location (packages/core/test/). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const FIXTURES = path.resolve(REPO_ROOT, '../shared/fixtures');
+import { REPO_ROOT, SHARED_FIXTURES, TOKENIZER_CASES } from '../src/testing';
+
+export { REPO_ROOT, SHARED_FIXTURES as FIXTURES };
 
 export interface TokenizerCase {
   text: string;
@@ -23,8 +22,8 @@ export interface TokenizerCases {
   cases: TokenizerCase[];
 }
 
-/** `TOKENIZER_CASES` (relative to the repo root) or the shared fixture; its vocabulary sits beside it. */
-export const CASES_PATH = path.resolve(REPO_ROOT, process.env.TOKENIZER_CASES ?? '../shared/fixtures/tokenizer/cases.json');
+/** `TOKENIZER_CASES` or the shared fixture; its vocabulary sits beside it. */
+export const CASES_PATH = TOKENIZER_CASES;
 export const CASES_DIR = path.dirname(CASES_PATH);
 
 export function loadCases(): TokenizerCases {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse';
 import { BottomK } from './heap';
 import { checkImage, fileExists, mapPool } from './image';
-import { Rng } from './rng';
+import { Rng } from '@ceb/random';
 import type { LoadResult, Sample, SampleError, VerifyImages } from './types';
 
 /** One `caption<TAB>url` row of a Conceptual Captions TSV. */

@@ -1,5 +1,5 @@
 export * from './types';
-export * from './rng';
+export * from '@ceb/random';
 export { checkImage, fileExists, mapPool, type ImageCheck } from './image';
 export {
   readCcTsv,

@@ -1,4 +1,4 @@
-import { Rng } from './rng';
+import { Rng } from '@ceb/random';
 import type { Sample } from './types';
 
 export type SplitBy = 'patient' | 'image' | 'column';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { Rng } from './rng';
+import { Rng } from '@ceb/random';
 import { split } from './split';
 import type { Box, Sample } from './types';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../src/rng';
+import { Rng } from '@ceb/random';
 import { split } from '../src/split';
 import type { Sample } from '../src/types';
 

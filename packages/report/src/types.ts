@@ -78,6 +78,8 @@ export interface DatasetMetricRecord {
   values: Record<string, number | null>;
   curve?: { x: number[]; y: number[]; baseline?: number[] };
   n?: number;
+  /** Wall time of the metric in milliseconds. */
+  ms?: number;
 }
 
 /** One line of errors.jsonl. Only stage and reason are always present. */

@@ -1,5 +1,6 @@
 // A randomly initialised CLIP of any geometry, built in memory (for benchmarks and tests
 // that need the real ViT-B/32 sizes without its weights).
+import { Rng } from '@ceb/random';
 import { buildClip, type ClipModel } from './clip';
 import { parseClipConfig, type ClipConfig } from './config';
 import { expectedShapes, type F32Dict } from './layout';
@@ -11,23 +12,11 @@ export const VIT_B32_CONFIG = {
   vision_config: { hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12, num_attention_heads: 12, image_size: 224, patch_size: 32 },
 };
 
-/** Seeded N(0, std²) values (Box–Muller over a mulberry32 stream). */
+/** Seeded N(0, std²) values. */
 function gaussian(n: number, std: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const rng = new Rng(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(uniform())) * std;
-    const a = 2 * Math.PI * uniform();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
-  }
+  for (let i = 0; i < n; i++) out[i] = rng.normal() * std;
   return out;
 }
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SHARED_FIXTURES } from '../../src/testing';
 
 export interface Tensor {
   dtype: string;
@@ -42,10 +42,8 @@ export function readSafetensors(file: string): { tensors: Map<string, Tensor>; m
   return { tensors, metadata };
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** Repo root = packages/core/test/helpers/../../../.. */
-export const REPO_ROOT = path.resolve(here, '../../../..');
-export const PREPROCESS_DIR = path.resolve(REPO_ROOT, '../shared/fixtures/preprocess');
+export { REPO_ROOT } from '../../src/testing';
+export const PREPROCESS_DIR = path.resolve(SHARED_FIXTURES, 'preprocess');
 
 export function tensor(t: Map<string, Tensor>, name: string): Tensor {
   const v = t.get(name);

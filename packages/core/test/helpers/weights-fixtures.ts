@@ -1,8 +1,4 @@
 // Fixture folder for the weight-reader tests (CLIP_FIXTURE_DIR overrides, as for the parity tests).
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { CLIP_FIXTURE_DIR } from '../../src/testing';
 
-const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
-export const CLIP_DIR = process.env.CLIP_FIXTURE_DIR
-  ? resolve(process.env.CLIP_FIXTURE_DIR)
-  : resolve(REPO_ROOT, '../shared/fixtures/clip-tiny');
+export const CLIP_DIR = CLIP_FIXTURE_DIR;

@@ -1,12 +1,8 @@
-// Where the shared fixtures live (the clip-tiny model folder can be overridden by CLIP_FIXTURE_DIR).
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+// Test helpers: the shared fixture locations (from core) and seeded random pairs.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipModel, PairInput } from '@ceb/core';
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
-export const SHARED_FIXTURES = resolve(REPO_ROOT, '../shared/fixtures');
-export const CLIP_FIXTURE_DIR = process.env.CLIP_FIXTURE_DIR ? resolve(process.env.CLIP_FIXTURE_DIR) : resolve(SHARED_FIXTURES, 'clip-tiny');
+export { REPO_ROOT, SHARED_FIXTURES, CLIP_FIXTURE_DIR } from '@ceb/core/testing';
 
 /** A seeded random pair: N(0,1) normalised pixels and a caption of `len` tokens between BOS and EOS. */
 export function randomPair(model: ClipModel, seed: number, len = 6): PairInput {

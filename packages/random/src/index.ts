@@ -1,7 +1,8 @@
 /**
- * Seeded pseudo-random numbers: mulberry32 (Tommy Ettinger's 32-bit generator, public
- * domain) — tiny, fast and good enough for sampling, splits and synthetic images. It is
- * NOT cryptographic. Every random choice in the project takes a seed and goes through here.
+ * Seeded pseudo-random numbers for the whole project (sampling, splits, synthetic images,
+ * RISE masks, KernelSHAP coalitions, random weights): mulberry32 (Tommy Ettinger's 32-bit
+ * generator, public domain) — tiny, fast and good enough for sampling. It is NOT
+ * cryptographic. No dependencies, so packages without tfjs can use it too.
  */
 export class Rng {
   private state: number;
@@ -19,6 +20,12 @@ export class Rng {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Standard normal N(0, 1) (Box–Muller; uses two uniforms per call). */
+  normal(): number {
+    const u = this.next() || Number.MIN_VALUE;
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
   }
 
   /** Uniform integer in [0, n). */
@@ -84,4 +91,9 @@ export function shuffle<T>(items: readonly T[], seed: number): T[] {
 /** Seeded choice of k distinct items. */
 export function sample<T>(items: readonly T[], k: number, seed: number): T[] {
   return new Rng(seed).sample(items, k);
+}
+
+/** A seed for a sub-stream (e.g. per side) derived from a user seed, so streams do not coincide. */
+export function subSeed(seed: number, stream: number): number {
+  return (Math.imul(Math.trunc(seed) >>> 0, 0x9e3779b1) + Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, sample, shuffle } from '../src/rng';
+import { Rng, sample, shuffle, subSeed } from '../src';
 
 describe('Rng (mulberry32)', () => {
   it('is deterministic per seed and differs across seeds', () => {
@@ -69,5 +69,23 @@ describe('Rng (mulberry32)', () => {
     }
     expect(seen.size).toBe(6);
     expect(() => r.int(0)).toThrow(/positive integer/);
+  });
+});
+
+describe('normal and sub-streams', () => {
+  it('normal(): mean ≈ 0 and variance ≈ 1 over 20,000 draws, seeded', () => {
+    const r = new Rng(5);
+    const xs = Array.from({ length: 20000 }, () => r.normal());
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
+    // Standard errors: 1/√n ≈ 0.007 for the mean, √(2/n) ≈ 0.01 for the variance.
+    expect(Math.abs(mean)).toBeLessThan(0.03);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.04);
+    expect(new Rng(5).normal()).toBe(xs[0]);
+  });
+
+  it('subSeed gives distinct streams per stream index and per seed', () => {
+    const seeds = new Set([0, 1, 2].flatMap((s) => [0, 1, 2].map((k) => subSeed(s, k))));
+    expect(seeds.size).toBe(9);
   });
 });
