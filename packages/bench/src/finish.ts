@@ -32,7 +32,8 @@ export async function finishRun(dir: string, cfg: Pick<BenchConfig, 'seed' | 'ga
   };
   writeFileSync(join(dir, FILES.summary), JSON.stringify(summary, null, 2) + '\n');
   opts.log('');
-  opts.log(formatSummaryTable(summary));
+  // The terminal gets the headline outputs; every IoU threshold is in summary.json and the report.
+  opts.log(formatSummaryTable({ ...summary, rows: summary.rows.filter((r) => !/\.iou@/.test(r.key)) }));
   opts.log(`${run.records.length} records, ${failures.total} failures (errors.jsonl), summary: ${relative(process.cwd(), join(dir, FILES.summary))}`);
   if (opts.report) {
     const html = await writeReport(withShards([dir]), { seed: cfg.seed, galleryLimit: cfg.gallery.samples, out: join(dir, 'report.html') });
