@@ -4,8 +4,9 @@
 // split and measured on the masked test split. A random ranking is always run alongside.
 // A faster drop (lower area under accuracy-vs-fraction) is a better attribution.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClipModel } from '@ceb/core';
+import { readClipWeights, type ClipModel, type F32Dict } from '@ceb/core';
 import { Rng, split, type Sample, type SplitBy } from '@ceb/datasets';
+import { finetuneAccuracy, seededNormal } from './finetune';
 import { rankDescending, trapezoid } from './perturb';
 import type { DatasetMetric } from './types';
 
@@ -24,10 +25,12 @@ export type RoarMapFn = (item: RoarItem, index: number, split: 'train' | 'test')
 export type Featurizer = (images: Float32Array[]) => Promise<Float32Array[]>;
 
 export interface RoarOptions {
-  /** Gives the default featurizer (projected image embeddings) and the channel count. */
+  /** Gives the default featurizer (projected image embeddings) and the channel count; the model fine-tuned by probe "finetune". */
   model?: ClipModel;
-  /** Overrides the model's features (tests use raw pixels). */
+  /** Overrides the model's features (tests use raw pixels); linear probe only. */
   featurize?: Featurizer;
+  /** Probe "finetune": the weights each run starts from (HF names); default: read once from `model.source.path`. */
+  weights?: F32Dict;
   channels?: number;
   train: RoarItem[];
   test: RoarItem[];
@@ -37,9 +40,11 @@ export interface RoarOptions {
   probe?: 'linear' | 'finetune';
   task?: 'retrieval' | 'category';
   seed?: number;
+  /** Linear: full-batch Adam steps; finetune: epochs. Absent or 0: the probe's default (ROAR_PROBE_DEFAULTS). */
   epochs?: number;
+  /** Adam learning rate (finetune: of the vision tower; the head's is 100× this). Absent or 0: the probe's default. */
   lr?: number;
-  /** Images per forward pass of the default featurizer. */
+  /** Images per forward pass of the default featurizer; finetune: images per mini-batch. */
   batch?: number;
 }
 
@@ -64,7 +69,14 @@ export interface RoarResult {
   unseenTestLabels: number;
 }
 
-export const ROAR_DEFAULTS = { fractions: [0.1, 0.3, 0.5, 0.7, 0.9], probe: 'linear', task: 'retrieval', seed: 0, epochs: 100, lr: 0.05, batch: 16 } as const;
+export const ROAR_DEFAULTS = { fractions: [0.1, 0.3, 0.5, 0.7, 0.9], probe: 'linear', task: 'retrieval', seed: 0, batch: 16 } as const;
+/** What `epochs` / `lr` mean, and default to, per probe. */
+export const ROAR_PROBE_DEFAULTS = {
+  /** Full-batch Adam steps on frozen features. */
+  linear: { epochs: 100, lr: 0.05 },
+  /** Passes over the masked training images, mini-batches of `batch`; lr of the vision tower. */
+  finetune: { epochs: 3, lr: 1e-4 },
+} as const;
 
 /** The seeded 80/20 retraining split of the datasets package (by patient when every sample has one). */
 export function roarSplit(samples: readonly Sample[], seed: number, by?: SplitBy): { train: Sample[]; test: Sample[] } {
@@ -134,7 +146,8 @@ export function linearProbeAccuracy(trainX: Float32Array[], trainY: number[], te
   const xTrain = pack(trainX);
   const yTrain = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(trainY, 'int32'), classes), 'float32'));
   // Plain tensors and a hand-written Adam (PyTorch's update): nothing outlives the probe.
-  let w: tf.Tensor = tf.randomNormal([d, classes], 0, 0.01, 'float32', opts.seed);
+  // Seeded on the JS side: tf.randomNormal reads a seed of 0 (the default) as "unseeded".
+  let w: tf.Tensor = tf.tensor2d(seededNormal(d * classes, 0.01, opts.seed), [d, classes]);
   let b: tf.Tensor = tf.zeros([classes]);
   const moments = [tf.zeros([d, classes]), tf.zeros([d, classes]), tf.zeros([classes]), tf.zeros([classes])];
   const lossOf = (wt: tf.Tensor, bt: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrain, tf.add(tf.matMul(xTrain, wt), bt)) as tf.Scalar;
@@ -185,15 +198,25 @@ export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
   const fractions = [...o.fractions];
   const probe = o.probe;
   const task = o.task;
-  if (probe === 'finetune') throw new Error('roar: probe "finetune" (retraining the whole model) is not implemented yet; use "linear"');
-  if (probe !== 'linear') throw new Error(`roar: probe must be "linear" or "finetune", got ${String(probe)}`);
+  if (probe !== 'linear' && probe !== 'finetune') throw new Error(`roar: probe must be "linear" or "finetune", got ${String(probe)}`);
   if (task !== 'retrieval' && task !== 'category') throw new Error(`roar: task must be "retrieval" or "category", got ${String(task)}`);
   for (const t of fractions) if (!(t > 0 && t <= 1)) throw new Error(`roar: removal fractions must be in (0, 1], got ${t}`);
   if (fractions.some((t, i) => i > 0 && t <= fractions[i - 1])) throw new Error(`roar: fractions must increase, got ${fractions.join(', ')}`);
   if (o.train.length === 0 || o.test.length === 0) throw new Error(`roar: needs both splits non-empty (train ${o.train.length}, test ${o.test.length})`);
   if ('random' in o.methods) throw new Error('roar: "random" is the name of the built-in baseline; rename the method');
-  const featurize = o.featurize ?? (o.model ? modelFeaturizer(o.model, o.batch) : undefined);
-  if (!featurize) throw new Error('roar: give a model or a featurize function');
+  const epochs = o.epochs || ROAR_PROBE_DEFAULTS[probe].epochs;
+  const lr = o.lr || ROAR_PROBE_DEFAULTS[probe].lr;
+  if (!(epochs >= 1) || !Number.isInteger(epochs)) throw new Error(`roar: epochs must be a positive integer, got ${epochs}`);
+  if (!(lr > 0)) throw new Error(`roar: lr must be positive, got ${lr}`);
+  if (!(o.batch >= 1) || !Number.isInteger(o.batch)) throw new Error(`roar: batch must be a positive integer, got ${o.batch}`);
+  let featurize: Featurizer | undefined;
+  if (probe === 'linear') {
+    featurize = o.featurize ?? (o.model ? modelFeaturizer(o.model, o.batch) : undefined);
+    if (!featurize) throw new Error('roar: give a model or a featurize function');
+  } else {
+    if (o.featurize) throw new Error('roar: probe "finetune" retrains the model itself; a featurize function cannot stand in for it (use probe "linear")');
+    if (!o.model) throw new Error('roar: probe "finetune" needs the model (its config and, unless `weights` is given, its weights file)');
+  }
   const channels = o.channels ?? o.model?.config.vision.numChannels ?? 3;
   const hw = o.train[0].pixels.length / channels;
   const checkItem = (it: RoarItem, i: number, where: string) => {
@@ -211,9 +234,22 @@ export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
   });
   const testY = o.test.map((it, i) => classOf.get(labelKey(it, i, 'test', task)) ?? -1);
   const fill = channelMeans(o.train.map((it) => it.pixels), channels);
-  const probeOpts = { seed: o.seed, epochs: o.epochs, lr: o.lr };
+  const probeOpts = { seed: o.seed, epochs, lr };
+  const classes = Math.max(classOf.size, 1);
+  // Finetune: every point starts again from the same weights, read once.
+  let weights = o.weights;
+  if (probe === 'finetune' && !weights) {
+    const path = o.model!.source.path;
+    try {
+      weights = (await readClipWeights(path)).dict;
+    } catch (e) {
+      throw new Error(`roar: probe "finetune" could not read the model's weights from ${path} (${(e as Error).message}); pass them as \`weights\``);
+    }
+  }
   const accuracyAt = async (trainImgs: Float32Array[], testImgs: Float32Array[]) =>
-    linearProbeAccuracy(await featurize(trainImgs), trainY, await featurize(testImgs), testY, Math.max(classOf.size, 1), probeOpts);
+    featurize
+      ? linearProbeAccuracy(await featurize(trainImgs), trainY, await featurize(testImgs), testY, classes, probeOpts)
+      : finetuneAccuracy(weights!, o.model!.config, trainImgs, trainY, testImgs, testY, classes, { ...probeOpts, batch: o.batch });
 
   const base = await accuracyAt(o.train.map((it) => it.pixels), o.test.map((it) => it.pixels));
   const rng = new Rng(o.seed + 0x9e3779b9);
@@ -257,11 +293,16 @@ export const roarMetric: DatasetMetric = {
   substrate: 'per-channel mean of the training split (normalised space), both splits',
   params: {
     fractions: { type: 'string', default: '0.1,0.3,0.5,0.7,0.9', description: 'comma-separated removal fractions' },
-    probe: { type: 'string', default: 'linear', choices: ['linear', 'finetune'], description: 'what is retrained (finetune: not implemented yet)' },
+    probe: {
+      type: 'string',
+      default: 'linear',
+      choices: ['linear', 'finetune'],
+      description: 'what is retrained: a linear probe on frozen L2-normalised image embeddings, or (finetune) the vision tower + a linear head end to end from fresh weights',
+    },
     task: { type: 'string', default: 'retrieval', choices: ['retrieval', 'category'], description: 'retrieval of the caption among the split\'s captions, or the finding category (MS-CXR)' },
     seed: { type: 'integer', default: 0, description: 'split, probe init and random ranking seed' },
-    epochs: { type: 'integer', default: 100, min: 1, description: 'full-batch Adam steps of the probe' },
-    lr: { type: 'number', default: 0.05, min: 0, description: 'Adam learning rate of the probe' },
+    epochs: { type: 'integer', default: 0, min: 0, description: 'linear: full-batch Adam steps (0 = 100); finetune: epochs of mini-batches of 16 (0 = 3)' },
+    lr: { type: 'number', default: 0, min: 0, description: 'Adam learning rate (0 = the probe\'s default: linear 0.05; finetune 1e-4 for the vision tower, 100× for the head)' },
   },
   sides: ['image'],
 };

@@ -98,9 +98,9 @@ describe('retrieval labels and errors', () => {
     expect(r.unseenTestLabels).toBe(1);
     expect(r.random.accuracy[0]).toBeLessThanOrEqual(0.75);
   });
-  it('fine-tuning is refused clearly; bad items are named', async () => {
+  it('fine-tuning refuses a featurize function (it retrains the model itself); bad items are named', async () => {
     const items = makeItems(4, 5);
-    await expect(runRoar({ featurize: identity, channels: C, train: items, test: items, methods: {}, probe: 'finetune' })).rejects.toThrow(/finetune.*not implemented/);
+    await expect(runRoar({ featurize: identity, channels: C, train: items, test: items, methods: {}, probe: 'finetune' })).rejects.toThrow(/finetune.*featurize/);
     await expect(runRoar({ featurize: identity, channels: C, train: items, test: [{ pixels: new Float32Array(3) }], methods: {} })).rejects.toThrow(/test item 0 has 3 pixel values/);
     await expect(runRoar({ featurize: identity, channels: C, train: items, test: [{ pixels: items[0].pixels }], methods: {}, task: 'category' })).rejects.toThrow(/test item 0 has no category/);
   });
