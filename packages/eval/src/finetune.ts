@@ -62,9 +62,10 @@ export function finetuneAccuracy(
   const per = c * s * s;
   if (trainImgs.length === 0) throw new Error('finetune: the training split is empty');
   if (trainImgs.length !== trainY.length || testImgs.length !== testY.length) throw new Error('finetune: images and labels differ in number');
-  [...trainImgs, ...testImgs].forEach((im, i) => {
-    if (im.length !== per) throw new Error(`finetune: image ${i} has ${im.length} values, the model takes ${c}×${s}×${s} = ${per}`);
-  });
+  for (const [where, imgs] of [['train', trainImgs], ['test', testImgs]] as const)
+    imgs.forEach((im, i) => {
+      if (im.length !== per) throw new Error(`finetune: ${where} image ${i} has ${im.length} values, the model takes ${c}×${s}×${s} = ${per}`);
+    });
   if (!(opts.batch >= 1) || !Number.isInteger(opts.batch)) throw new Error(`finetune: batch must be a positive integer, got ${opts.batch}`);
   if (!(opts.epochs >= 0) || !Number.isInteger(opts.epochs)) throw new Error(`finetune: epochs must be a non-negative integer, got ${opts.epochs}`);
   if (!(opts.lr >= 0)) throw new Error(`finetune: lr must be ≥ 0, got ${opts.lr}`);
