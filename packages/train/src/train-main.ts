@@ -49,16 +49,18 @@ function parse(argv: string[]): TrainOptions {
     args: argv,
     options: {
       out: { type: 'string', default: 'models/synth-clip' },
-      steps: { type: 'string', default: '480' },
+      steps: { type: 'string', default: '620' },
       batch: { type: 'string', default: '32' },
       seed: { type: 'string', default: '0' },
-      lr: { type: 'string', default: '0.001' },
+      lr: { type: 'string', default: '0.002' },
       warmup: { type: 'string', default: '25' },
       'weight-decay': { type: 'string', default: '0.05' },
-      'eval-every': { type: 'string', default: '120' },
+      'eval-every': { type: 'string', default: '100' },
       'eval-images': { type: 'string', default: '200' },
       'final-eval-images': { type: 'string', default: '500' },
-      'single-fraction': { type: 'string', default: '0.25' },
+      'single-fraction': { type: 'string', default: '0.5' },
+      'vision-width': { type: 'string', default: String(DEFAULT_GEOMETRY.visionWidth) },
+      'vision-layers': { type: 'string', default: String(DEFAULT_GEOMETRY.visionLayers) },
     },
     allowPositionals: false,
   });
@@ -83,7 +85,7 @@ function parse(argv: string[]): TrainOptions {
     evalImages: num('eval-images', true, 1),
     finalEvalImages: num('final-eval-images', true, 1),
     singleFraction: num('single-fraction', false, 0),
-    geometry: DEFAULT_GEOMETRY,
+    geometry: { ...DEFAULT_GEOMETRY, visionWidth: num('vision-width', true, 8), visionLayers: num('vision-layers', true, 1) },
   };
 }
 
@@ -135,6 +137,8 @@ export async function main(argv: string[]): Promise<void> {
     }
     history.push(entry);
     bar.update(step + 1, { loss: ema.toFixed(3), lr: lr.toExponential(1) });
+    // The step is synchronous: yield so the bar's timer can draw (and flush logged lines).
+    await new Promise((r) => setImmediate(r));
   }
   bars.stop();
   const trainSeconds = trainMs / 1000;
@@ -152,7 +156,7 @@ export async function main(argv: string[]): Promise<void> {
   writeFileSync(resolve(o.out, 'config.json'), JSON.stringify(configJson(o.geometry), null, 2) + '\n');
   const logitScale = Math.exp(model.params.get('logit_scale')!.dataSync()[0]);
   const summary = {
-    command: `pnpm train:tiny --seed ${o.seed} --steps ${o.steps} --batch ${o.batch} --lr ${o.lr}`,
+    command: `pnpm train:tiny --seed ${o.seed} --steps ${o.steps} --batch ${o.batch} --lr ${o.lr} --warmup ${o.warmup} --single-fraction ${o.singleFraction} --vision-width ${o.geometry.visionWidth} --vision-layers ${o.geometry.visionLayers}`,
     options: { ...o, out: undefined },
     backend: tf.getBackend(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,

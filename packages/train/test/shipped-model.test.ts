@@ -1,0 +1,65 @@
+// The committed models/synth-clip: loads with core's loader and retrieves held-out captions
+// far above chance; a randomly initialised model of the same shape does not. Forward only.
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildClip, ClipTokenizer, initBackend, loadClip, readClipConfig, type ClipModel } from '@ceb/core';
+import { CAPTIONS, makeScenes, type Scene } from '../src/data';
+import { evaluateRetrieval } from '../src/evaluate';
+import { initWeights } from '../src/model';
+import { padIds } from '../src/train';
+import { SHIPPED_MODEL_DIR } from './helpers';
+
+// Not the training stream (seed 0) nor the README's held-out seeds.
+const TEST_SEED = 271_828;
+// Measured on these scenes (see models/synth-clip/README.md for the 500-image numbers):
+// trained: 2–4-shape top-5 38%, single-shape top-5 72%, colour 100%;
+// random init: 8%, 12%, 18%. Chance: top-5 5/57 ≈ 9%, colour 10%.
+let scenes: Scene[];
+let singles: Scene[];
+let captionIds: number[][];
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  scenes = makeScenes(TEST_SEED, 60);
+  singles = makeScenes(TEST_SEED + 1, 60, 224, 1);
+  const tokenizer = ClipTokenizer.fromModelDir(SHIPPED_MODEL_DIR);
+  expect(tokenizer.source.kind).toBe('files');
+  captionIds = padIds(CAPTIONS.map((c) => tokenizer.encodeForModel(c).ids), tokenizer.eosId);
+});
+
+describe('models/synth-clip', () => {
+  let model: ClipModel | undefined;
+  afterAll(() => model?.dispose());
+
+  it('has the files of a Hugging Face CLIP folder', () => {
+    for (const f of ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt', 'README.md', 'training.json']) {
+      expect(existsSync(`${SHIPPED_MODEL_DIR}/${f}`), f).toBe(true);
+    }
+  });
+
+  it('ranks held-out captions far above chance (60 + 60 images, ≥ 57 candidate captions each)', async () => {
+    model = await loadClip(SHIPPED_MODEL_DIR);
+    expect(model.source.configFrom).toBe('config.json');
+    const r = evaluateRetrieval(model, scenes, captionIds);
+    expect(r.chanceTop1).toBeLessThan(0.02);
+    expect(r.top5).toBeGreaterThanOrEqual(0.25);
+    const one = evaluateRetrieval(model, singles, captionIds);
+    expect(one.top5).toBeGreaterThanOrEqual(0.45);
+    expect(one.colorCorrect).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('a randomly initialised model of the same shape stays near chance', () => {
+    const config = readClipConfig(SHIPPED_MODEL_DIR);
+    const random = buildClip(initWeights(config, 12_345), config, { path: '(random)', layout: 'hf', configFrom: 'given' });
+    try {
+      const r = evaluateRetrieval(random, scenes, captionIds);
+      expect(r.top1).toBeLessThanOrEqual(0.1);
+      expect(r.top5).toBeLessThanOrEqual(0.2);
+      const one = evaluateRetrieval(random, singles, captionIds);
+      expect(one.top5).toBeLessThanOrEqual(0.25);
+      expect(one.colorCorrect).toBeLessThanOrEqual(0.35);
+    } finally {
+      random.dispose();
+    }
+  });
+});
