@@ -70,18 +70,9 @@ export function finetuneAccuracy(
   if (!(opts.epochs >= 0) || !Number.isInteger(opts.epochs)) throw new Error(`finetune: epochs must be a non-negative integer, got ${opts.epochs}`);
   if (!(opts.lr >= 0)) throw new Error(`finetune: lr must be ≥ 0, got ${opts.lr}`);
   checkShapes(weights, config, 'finetune weights');
-  // The copy's variables carry the HF names; tfjs refuses a second variable of the same name.
-  const taken = Object.keys(tf.engine().registeredVariables).filter((k) => weights.has(k) || k === 'logit_scale');
-  if (taken.length) throw new Error(`finetune: variables named like the model's weights already exist (${taken.slice(0, 3).join(', ')}…): dispose trainable models first (build the evaluated model without trainable: true)`);
 
   // A copy of the map: buildClip adds logit_scale to the map it is given.
-  // buildClip({ trainable: true }) leaves each variable's initial tensor alive after the
-  // variable is disposed; building inside a tidy frees them (the variables keep their data,
-  // and tidy does not track variables).
-  let model!: ClipModel;
-  tf.tidy(() => {
-    model = buildClip(new Map(weights), config, { path: '(roar finetune copy)', layout: 'hf', configFrom: 'given' }, { trainable: true });
-  });
+  const model = buildClip(new Map(weights), config, { path: '(roar finetune copy)', layout: 'hf', configFrom: 'given' }, { trainable: true });
   const kept: tf.Tensor[] = [];
   try {
     const tower = [...model.params].filter(([k]) => isVisionParam(k)).map(([, x]) => x as tf.Variable);

@@ -139,7 +139,7 @@ describe('insertion / deletion through the model', () => {
     expect(r.curves!.insertion[2]).toBeCloseTo(cosine(encText([bos, 0, b, c, 0, eos]), imgEmb), 5);
   });
   it('rejects unknown params', async () => {
-    await expect(insertionDeletion.evaluate({ model, pair, cache, attribution: textAttr([1, 1, 1, 1]) }, { stepp: 3 } as never)).rejects.toThrow(/unknown param "stepp"/);
+    await expect(insertionDeletion.evaluate({ model, pair, cache, attribution: textAttr([1, 1, 1, 1]) }, { stepp: 3 } as never)).rejects.toThrow(/insertion-deletion\.stepp: unknown option; known: step/);
   });
 });
 

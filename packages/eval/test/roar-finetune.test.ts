@@ -72,13 +72,13 @@ describe('finetuneAccuracy', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(Object.keys(tf.engine().registeredVariables)).toHaveLength(vars);
   });
-  it('refuses images of the wrong size and a second trainable copy, naming them', () => {
+  it('refuses images of the wrong size, naming them; runs beside another trainable model', () => {
     const px = train.map((it) => it.pixels);
     const ys = train.map((it) => it.cls);
     expect(() => finetuneAccuracy(weights, config, px, ys, [new Float32Array(5)], [0], 4, { seed: 1, epochs: 1, lr: 1e-3, batch: 16 })).toThrow(/test image 0 has 5 values, the model takes 3×64×64/);
     const trainable = randomClip(CONFIG_JSON, 5, { trainable: true });
     try {
-      expect(() => finetuneAccuracy(weights, config, px, ys, px, ys, 4, { seed: 1, epochs: 1, lr: 1e-3, batch: 16 })).toThrow(/variables named like the model's weights already exist/);
+      expect(finetuneAccuracy(weights, config, px.slice(0, 8), ys.slice(0, 8), px.slice(0, 4), ys.slice(0, 4), 4, { seed: 1, epochs: 1, lr: 1e-3, batch: 16 })).toBeGreaterThanOrEqual(0);
     } finally {
       trainable.dispose();
     }

@@ -35,14 +35,23 @@ export interface BuildOptions {
   trainable?: boolean;
 }
 
+let nextModelId = 0;
+
 /** Builds the model from HF-named float32 tensors whose shapes were checked against `config`. */
 export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['source'], opts: BuildOptions = {}): ClipModel {
   const trainable = opts.trainable ?? false;
+  const modelId = nextModelId++;
   const params = new Map<string, tf.Tensor>();
   const tensorFrom = (key: string): tf.Tensor => {
     const t = dict.get(key)!;
     const shape = key === 'logit_scale' ? [] : t.shape;
-    const x = trainable ? tf.variable(tf.tensor(t.data, shape), true, key) : tf.tensor(t.data, shape);
+    let x: tf.Tensor = tf.tensor(t.data, shape);
+    if (trainable) {
+      const initial = x;
+      // Variable names are global in tfjs: make them unique per model, keep the HF key in `params`.
+      x = tf.variable(initial, true, `${key}#${modelId}`);
+      initial.dispose(); // the variable holds its own copy
+    }
     params.set(key, x);
     return x;
   };

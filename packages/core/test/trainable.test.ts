@@ -1,0 +1,45 @@
+// The trainable build: the same numbers as the fast model, gradients for every weight on
+// wasm (patch and token embeddings included), and nothing left behind after dispose.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/backend';
+import { buildClip } from '../src/model/clip';
+import { readClipConfig } from '../src/model/config';
+import { readClipWeights, resolveWeightsPath } from '../src/model/load';
+import type { F32Dict } from '../src/model/layout';
+import { CLIP_FIXTURE_DIR, maxAbsDiff } from '../src/testing';
+
+let dict: F32Dict;
+beforeAll(async () => {
+  await initBackend('wasm');
+  dict = (await readClipWeights(resolveWeightsPath(CLIP_FIXTURE_DIR))).dict;
+});
+
+describe('trainable build', () => {
+  it('gives the fast model’s embeddings and a gradient for every weight; dispose frees everything', () => {
+    const config = readClipConfig(CLIP_FIXTURE_DIR);
+    const before = tf.memory().numTensors;
+    const fast = buildClip(dict, config, { path: CLIP_FIXTURE_DIR, layout: 'hf', configFrom: 'config.json' });
+    const slow = buildClip(dict, config, { path: CLIP_FIXTURE_DIR, layout: 'hf', configFrom: 'config.json' }, { trainable: true });
+    const s = config.vision.imageSize;
+    const pixels = tf.randomNormal([2, 3, s, s], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const ids = [[config.text.bosTokenId, 320, 321, 322, config.text.eosTokenId]];
+    const [fi, ft, si, st] = [fast.encodeImage(pixels), fast.encodeText(ids), slow.encodeImage(pixels), slow.encodeText(ids)];
+    expect(maxAbsDiff(fi.dataSync(), si.dataSync())).toBeLessThan(1e-4);
+    expect(maxAbsDiff(ft.dataSync(), st.dataSync())).toBeLessThan(1e-4);
+    const vars = [...slow.params.values()] as tf.Variable[];
+    const { value, grads } = tf.variableGrads(() => tf.add(tf.sum(tf.square(slow.encodeImage(pixels))), tf.sum(tf.square(slow.encodeText(ids)))) as tf.Scalar, vars);
+    for (const name of ['vision_model.embeddings.patch_embedding.weight', 'text_model.embeddings.token_embedding.weight', 'vision_model.encoder.layers.0.self_attn.q_proj.weight', 'text_projection.weight']) {
+      const g = grads[slow.params.get(name)!.name];
+      expect(g, name).toBeDefined();
+      expect(g.dataSync().reduce((m, v) => Math.max(m, Math.abs(v)), 0), name).toBeGreaterThan(0);
+    }
+    // Two trainable models live side by side (variable names are per model).
+    const other = buildClip(dict, config, { path: CLIP_FIXTURE_DIR, layout: 'hf', configFrom: 'config.json' }, { trainable: true });
+    tf.dispose([value, ...Object.values(grads), pixels, fi, ft, si, st]);
+    fast.dispose();
+    slow.dispose();
+    other.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
