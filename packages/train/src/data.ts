@@ -22,14 +22,19 @@ export function captionIndex(color: string, shape: string): number {
   return i;
 }
 
+/** Scenes are always drawn at the data set's 224 px, as the harness sees them. */
+export const RENDER_SIZE = 224;
+
 /**
- * One scene from the generator's stream. `singleFraction` of scenes (drawn from the same
- * rng) hold one shape only; the rest are the data set's 2–4-shape scenes.
+ * One scene from the generator's stream, drawn at 224 px and preprocessed as CLIP does for
+ * a model of input `size` (a smaller model input is a resize, as in the harness).
+ * `singleFraction` of scenes (drawn from the same rng) hold one shape only; the rest are
+ * the data set's 2–4-shape scenes.
  */
 export function makeScene(rng: Rng, size = 224, singleFraction = 0): Scene {
   const single = singleFraction > 0 && rng.next() < singleFraction;
-  const { pixels, shapes } = renderSyntheticScene(rng, size, undefined, undefined, single ? 1 : undefined);
-  const { pixelValues } = clipPreprocess({ width: size, height: size, data: pixels }, { size });
+  const { pixels, shapes } = renderSyntheticScene(rng, RENDER_SIZE, undefined, undefined, single ? 1 : undefined);
+  const { pixelValues } = clipPreprocess({ width: RENDER_SIZE, height: RENDER_SIZE, data: pixels }, { size });
   const present = shapes.map((s) => captionIndex(s.color, s.shape));
   return { pixels: pixelValues, shapes, target: present[0], present };
 }

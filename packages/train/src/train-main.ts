@@ -61,6 +61,8 @@ function parse(argv: string[]): TrainOptions {
       'single-fraction': { type: 'string', default: '0.5' },
       'vision-width': { type: 'string', default: String(DEFAULT_GEOMETRY.visionWidth) },
       'vision-layers': { type: 'string', default: String(DEFAULT_GEOMETRY.visionLayers) },
+      'image-size': { type: 'string', default: String(DEFAULT_GEOMETRY.imageSize) },
+      'patch-size': { type: 'string', default: String(DEFAULT_GEOMETRY.patchSize) },
     },
     allowPositionals: false,
   });
@@ -73,6 +75,19 @@ function parse(argv: string[]): TrainOptions {
   };
   // pnpm runs the script in the package folder; INIT_CWD is where the user typed the command.
   const base = process.env.INIT_CWD ?? process.cwd();
+  const geometry: TinyGeometry = {
+    ...DEFAULT_GEOMETRY,
+    visionWidth: num('vision-width', true, 8),
+    visionLayers: num('vision-layers', true, 1),
+    imageSize: num('image-size', true, 16),
+    patchSize: num('patch-size', true, 1),
+  };
+  if (geometry.imageSize % geometry.patchSize !== 0) {
+    throw new Error(`--image-size ${geometry.imageSize} is not a multiple of --patch-size ${geometry.patchSize}`);
+  }
+  if (geometry.visionWidth % geometry.visionHeads !== 0) {
+    throw new Error(`--vision-width ${geometry.visionWidth} is not a multiple of the ${geometry.visionHeads} heads`);
+  }
   return {
     out: resolve(base, values.out as string),
     steps: num('steps', true, 1),
@@ -85,7 +100,7 @@ function parse(argv: string[]): TrainOptions {
     evalImages: num('eval-images', true, 1),
     finalEvalImages: num('final-eval-images', true, 1),
     singleFraction: num('single-fraction', false, 0),
-    geometry: { ...DEFAULT_GEOMETRY, visionWidth: num('vision-width', true, 8), visionLayers: num('vision-layers', true, 1) },
+    geometry,
   };
 }
 
@@ -105,7 +120,8 @@ export async function main(argv: string[]): Promise<void> {
   const vars = trainableVars(model);
   const opt = new AdamW(vars, { weightDecay: o.weightDecay });
   const rng = new Rng(o.seed);
-  const heldOut = makeScenes(heldOutSeed(o.seed), o.evalImages);
+  const heldOut = makeScenes(heldOutSeed(o.seed), o.evalImages, o.geometry.imageSize);
+  const heldOutSingles = makeScenes(heldOutSeed(o.seed) + 1, o.evalImages, o.geometry.imageSize, 1);
 
   const bars = new cliProgress.MultiBar(
     {
@@ -118,7 +134,7 @@ export async function main(argv: string[]): Promise<void> {
     cliProgress.Presets.shades_classic,
   );
   const bar = bars.create(o.steps, 0, { loss: '-', lr: '-' });
-  const history: { step: number; loss: number; heldOut?: RetrievalReport }[] = [];
+  const history: { step: number; loss: number; heldOut?: RetrievalReport; heldOutSingle?: RetrievalReport }[] = [];
   const t0 = Date.now();
   let trainMs = 0;
   let ema = NaN;
@@ -133,7 +149,9 @@ export async function main(argv: string[]): Promise<void> {
     const entry: (typeof history)[number] = { step: step + 1, loss };
     if (o.evalEvery > 0 && (step + 1) % o.evalEvery === 0 && step + 1 < o.steps) {
       entry.heldOut = evaluateRetrieval(model, heldOut, captionIds);
+      entry.heldOutSingle = evaluateRetrieval(model, heldOutSingles, captionIds);
       bars.log(`step ${step + 1}: held-out (${o.evalImages} images) ${formatReport(entry.heldOut)}\n`);
+      bars.log(`step ${step + 1}: held-out single-shape (${o.evalImages}) ${formatReport(entry.heldOutSingle)}\n`);
     }
     history.push(entry);
     bar.update(step + 1, { loss: ema.toFixed(3), lr: lr.toExponential(1) });
@@ -143,7 +161,7 @@ export async function main(argv: string[]): Promise<void> {
   bars.stop();
   const trainSeconds = trainMs / 1000;
 
-  const finalSet = makeScenes(heldOutSeed(o.seed), o.finalEvalImages);
+  const finalSet = makeScenes(heldOutSeed(o.seed), o.finalEvalImages, o.geometry.imageSize);
   const singleSet = makeScenes(heldOutSeed(o.seed) + 1, Math.min(200, o.finalEvalImages), o.geometry.imageSize, 1);
   const final = evaluateRetrieval(model, finalSet, captionIds);
   const single = evaluateRetrieval(model, singleSet, captionIds);
@@ -156,7 +174,7 @@ export async function main(argv: string[]): Promise<void> {
   writeFileSync(resolve(o.out, 'config.json'), JSON.stringify(configJson(o.geometry), null, 2) + '\n');
   const logitScale = Math.exp(model.params.get('logit_scale')!.dataSync()[0]);
   const summary = {
-    command: `pnpm train:tiny --seed ${o.seed} --steps ${o.steps} --batch ${o.batch} --lr ${o.lr} --warmup ${o.warmup} --single-fraction ${o.singleFraction} --vision-width ${o.geometry.visionWidth} --vision-layers ${o.geometry.visionLayers}`,
+    command: `pnpm train:tiny --seed ${o.seed} --steps ${o.steps} --batch ${o.batch} --lr ${o.lr} --warmup ${o.warmup} --single-fraction ${o.singleFraction} --vision-width ${o.geometry.visionWidth} --vision-layers ${o.geometry.visionLayers} --image-size ${o.geometry.imageSize} --patch-size ${o.geometry.patchSize}`,
     options: { ...o, out: undefined },
     backend: tf.getBackend(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,

@@ -95,7 +95,15 @@ export function trainStep(
     [...vars.values()],
   );
   const loss = value.dataSync()[0];
-  opt.step(grads, lr);
+  // variableGrads keys gradients by variable name, which core may make unique per model
+  // (not the HF key): map them back to the keys the optimiser uses.
+  const byKey: tf.NamedTensorMap = {};
+  for (const [k, x] of vars) {
+    const g = grads[x.name];
+    if (!g) throw new Error(`no gradient for ${k} (variable ${x.name})`);
+    byKey[k] = g;
+  }
+  opt.step(byKey, lr);
   value.dispose();
   tf.dispose(grads);
   px.dispose();
