@@ -10,6 +10,7 @@ import { BACKEND_NAMES } from '@ceb/core';
 import { finishRun } from '../finish';
 import { checkInputsExist, loadConfig, type BenchConfig } from '../config/schema';
 import { runBench } from '../run';
+import { loadDataset } from '../data';
 
 export interface BenchArgs {
   config: string;
@@ -56,7 +57,9 @@ export function runDirFor(cfg: BenchConfig, out: string | undefined, resume: boo
 const shardDir = (dir: string, s: { index: number; count: number }) => join(dir, `shard-${s.index}-of-${s.count}`);
 
 function childArgs(a: BenchArgs, dir: string, shard: { index: number; count: number }): string[] {
-  const args = ['bench', '--config', a.config, '--out', dir, '--shard', `${shard.index}/${shard.count}`, '--workers', '1', '--no-report', '--no-progress'];
+  const args = ['bench', '--config', a.config, '--out', dir, '--shard', `${shard.index}/${shard.count}`, '--workers', '1', '--no-report'];
+  // A child's output is a pipe, so its progress comes as a line every few seconds.
+  if (a.progress === false) args.push('--no-progress');
   if (a.resume) args.push('--resume');
   if (a.limit !== undefined) args.push('--limit', String(a.limit));
   if (a.methods) args.push('--methods', a.methods.join(','));
@@ -100,6 +103,8 @@ export async function runBenchCommand(a: BenchArgs, log: (s: string) => void = c
   }
   if (a.workers > 1) {
     log(`run ${runId}: ${a.workers} workers → ${dir}`);
+    // Generate / check the data once here, not in every worker at the same time.
+    await loadDataset(cfg, log);
     const shards = Array.from({ length: a.workers }, (_, index) => ({ index, count: a.workers }));
     await Promise.all(shards.map((s) => runChild(childArgs(a, dir, s), `shard ${s.index}`, log)));
     // The merge step: dataset metrics over the whole set, then the summary and the report.
