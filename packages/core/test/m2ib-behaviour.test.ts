@@ -78,6 +78,19 @@ describe('seeds', () => {
   });
 });
 
+describe('layer', () => {
+  it('a negative layer counts from the end; the last block is refused (only the pooled token leaves it)', async () => {
+    const ctx = { model, pair: cache.pair, cache };
+    const n = model.vision.numLayers;
+    const a = await m2ib.explain(ctx, 'image', { layer, seed: 2, steps: 2 });
+    const b = await m2ib.explain(ctx, 'image', { layer: layer - n, seed: 2, steps: 2 });
+    expect(Array.from(b.scores)).toEqual(Array.from(a.scores));
+    await expect(m2ib.explain(ctx, 'image', { layer: n - 1 })).rejects.toThrow(/last block/);
+    await expect(m2ib.explain(ctx, 'text', { layer: -1 })).rejects.toThrow(/last block/);
+    await expect(m2ib.explain(ctx, 'image', { layer: n })).rejects.toThrow(/outside the image tower's blocks/);
+  });
+});
+
 describe('prefix reuse', () => {
   it('is exact: the official-cost execution (whole model every step) gives the same maps', async () => {
     const ctx = { model, pair: cache.pair, cache };

@@ -42,7 +42,7 @@ export interface M2ibTrace {
 }
 
 export const M2IB_OPTIONS: Record<keyof M2ibOptions, OptionSpec> = {
-  layer: { type: 'integer', default: 9, min: 0, description: 'block whose output is bottlenecked (0-based)' },
+  layer: { type: 'integer', default: 9, description: 'block whose output is bottlenecked (0-based; negative counts from the end, −2 = the one before the last)' },
   beta: { type: 'number', default: 0.1, min: 0, description: 'weight of the compression (KL) term' },
   sigma2: { type: 'number', default: 1, min: 1e-12, description: 'variance of the noise and of the prior N(0, sigma2); 1 = the official code' },
   steps: { type: 'integer', default: 10, min: 1, description: 'Adam steps' },
@@ -126,9 +126,17 @@ function klDivergence(alpha: tf.Tensor, hScaled: tf.Tensor): tf.Tensor {
 export function fitM2ib(cache: PairCache, side: Side, opts: M2ibOptions, noise?: NoiseSource): M2ibTrace {
   const { model, pair } = cache;
   const tower = side === 'image' ? model.vision : model.text;
-  if (!Number.isInteger(opts.layer) || opts.layer < 0 || opts.layer >= tower.numLayers) {
-    throw new Error(`m2ib: layer ${opts.layer} is outside the ${side} tower's blocks 0…${tower.numLayers - 1}`);
+  // Negative layers count from the end (−1 = the last block), so one setting fits any depth.
+  const layer = opts.layer < 0 ? tower.numLayers + opts.layer : opts.layer;
+  if (!Number.isInteger(layer) || layer < 0 || layer >= tower.numLayers) {
+    throw new Error(`m2ib: layer ${opts.layer} is outside the ${side} tower's blocks 0…${tower.numLayers - 1} (or −1…−${tower.numLayers} from the end)`);
   }
+  if (layer === tower.numLayers - 1) {
+    // After the last block only the pooled token reaches the head: the other tokens' masks
+    // cannot change the fit, so their "capacity" would only reflect the KL term.
+    throw new Error(`m2ib: layer ${opts.layer} is the ${side} tower's last block; only the pooled token reaches the embedding after it, so the map would not explain anything. Choose a block in 0…${tower.numLayers - 2}`);
+  }
+  opts = { ...opts, layer };
   if (!(opts.sigma2 > 0)) throw new Error(`m2ib: sigma2 must be > 0, got ${opts.sigma2}`);
   const sigma = Math.sqrt(opts.sigma2);
   const eps = noise ?? seededNoise(opts.seed, side);
