@@ -17,6 +17,8 @@ export interface ExplainArgs {
   truncate?: boolean;
   /** Method options, as strings from the command line or values from code. */
   options: Record<string, unknown>;
+  /** Per-side overrides (e.g. M2IB's text layer on a text tower of another depth). */
+  sideOptions?: { image?: Record<string, unknown>; text?: Record<string, unknown> };
 }
 
 export interface ExplainOutput {
@@ -35,7 +37,8 @@ function bar(score: number, width = 20): string {
 
 export async function runExplain(args: ExplainArgs, log: (line: string) => void = console.log): Promise<ExplainOutput> {
   const method = getMethod(args.method);
-  const options = withDefaults(method.options, checkOptions(method.options, args.options, `--method ${method.name}`));
+  const optionsFor = (side: 'image' | 'text') =>
+    withDefaults(method.options, checkOptions(method.options, { ...args.options, ...args.sideOptions?.[side] }, `--method ${method.name}`));
   const backend = await initBackend(args.backend);
   const bundle = await loadModelBundle(args.model);
   const prepared = await preparePair(bundle, args.image, args.text, { truncate: args.truncate });
@@ -53,6 +56,7 @@ export async function runExplain(args: ExplainArgs, log: (line: string) => void 
     log(`model ${bundle.model.source.path} · backend ${describeBackend(backend)}`);
     log(`cosine similarity of the pair: ${similarity.toFixed(4)}${prepared.truncated ? ' (caption truncated)' : ''}`);
     for (const side of method.sides) {
+      const options = optionsFor(side);
       const a = await method.explain({ model: bundle.model, pair: prepared.pair, cache }, side, options);
       attributions.push(a);
       const meta = { method: method.name, side, options, shape: a.shape, flat: a.flat ?? false, ms: a.ms, backend: backend.name };
@@ -65,7 +69,11 @@ export async function runExplain(args: ExplainArgs, log: (line: string) => void 
         write('text-scores.json', JSON.stringify({ ...meta, caption: args.text, tokens: prepared.tokens, scores: Array.from(a.scores) }, null, 2));
         log(`text scores in ${a.ms.toFixed(0)} ms${a.flat ? ' (flat)' : ''}:`);
         const w = Math.max(...prepared.tokens.map((t) => t.length));
-        prepared.tokens.forEach((t, i) => log(`  ${t.padEnd(w)}  ${bar(a.scores[i])}  ${a.scores[i].toFixed(3)}`));
+        // M2IB min-maxes over BOS/EOS too, which can squash the caption tokens: show the raw capacity beside.
+        const capacity = Array.isArray(a.extra?.capacity) && a.extra.capacity.length === prepared.tokens.length + 2 ? (a.extra.capacity as number[]) : undefined;
+        if (capacity) log(`  ${'<bos>'.padEnd(w)}  ${' '.repeat(20)}         ${capacity[0].toFixed(2)} nats`);
+        prepared.tokens.forEach((t, i) => log(`  ${t.padEnd(w)}  ${bar(a.scores[i])}  ${a.scores[i].toFixed(3)}${capacity ? `  ${capacity[i + 1].toFixed(2)} nats` : ''}`));
+        if (capacity) log(`  ${'<eos>'.padEnd(w)}  ${' '.repeat(20)}         ${capacity[capacity.length - 1].toFixed(2)} nats`);
       }
     }
     log(`wrote ${files.length} files to ${out}`);
@@ -88,7 +96,8 @@ export function createExplainCommand(): Command {
     .option('--method <name>', 'method name (see --list-methods)', 'm2ib')
     .option('--out <dir>', 'output folder', 'explain-out')
     .addOption(new Option('--backend <name>', 'tensor backend').choices(BACKEND_NAMES as string[]).default('auto'))
-    .option('--layer <n>', 'block to explain at (methods with a layer option)')
+    .option('--layer <n>', 'block to explain at (methods with a layer option; negative counts from the end)')
+    .option('--text-layer <n>', 'the layer for the text side, when it differs (e.g. M2IB on MS-CXR: --layer 9 --text-layer 7)')
     .option('--beta <x>', 'M2IB beta')
     .option('--sigma2 <x>', 'M2IB noise/prior variance')
     .option('--seed <n>', 'seed (random methods)')
@@ -110,6 +119,7 @@ export function createExplainCommand(): Command {
         if (i <= 0) throw new Error(`--opt ${kv}: expected key=value`);
         options[kv.slice(0, i)] = kv.slice(i + 1);
       }
-      await runExplain({ model: o.model, image: o.image, text: o.text, method: o.method, out: o.out, backend: o.backend, truncate: o.truncate, options });
+      const sideOptions = o.textLayer !== undefined ? { text: { layer: o.textLayer } } : undefined;
+      await runExplain({ model: o.model, image: o.image, text: o.text, method: o.method, out: o.out, backend: o.backend, truncate: o.truncate, options, sideOptions });
     });
 }
