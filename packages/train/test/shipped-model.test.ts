@@ -20,8 +20,10 @@ let captionIds: number[][];
 
 beforeAll(async () => {
   await initBackend('wasm');
-  scenes = makeScenes(TEST_SEED, 60);
-  singles = makeScenes(TEST_SEED + 1, 60, 224, 1);
+  // Drawn at 224 px and resized to the model's input, as the harness does.
+  const size = readClipConfig(SHIPPED_MODEL_DIR).vision.imageSize;
+  scenes = makeScenes(TEST_SEED, 60, size);
+  singles = makeScenes(TEST_SEED + 1, 60, size, 1);
   const tokenizer = ClipTokenizer.fromModelDir(SHIPPED_MODEL_DIR);
   expect(tokenizer.source.kind).toBe('files');
   captionIds = padIds(CAPTIONS.map((c) => tokenizer.encodeForModel(c).ids), tokenizer.eosId);
