@@ -16,7 +16,7 @@ import type { Sample } from '@ceb/datasets';
 import { metricAppliesTo, metricParams, type BenchConfig } from './config/schema';
 import { planMethods, type MethodPlan } from './config/sweep';
 import { loadDataset } from './data';
-import { loadModelBundle, preparePair, type ModelBundle } from './model-bundle';
+import { loadModelBundle, preparePair } from './model-bundle';
 import { encodeNpy } from './npy';
 import { FILES, RunStore, type ResultRecord } from './store';
 import { createProgress } from './progress';
@@ -353,4 +353,3 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
   return { dir: opts.dir, records: written, resumed: store.resumedResults, errors: store.errorCount(), samples: mine.length };
 }
 
-export type { ModelBundle };
