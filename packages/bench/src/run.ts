@@ -164,6 +164,7 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
         }
         const values: Record<string, number | null> = {};
         const curves: Record<string, number[]> = {};
+        const chance: Record<string, number> = {};
         const metricMs: Record<string, number> = {};
         for (const metric of pairMetrics) {
           if (!metric.sides.includes(plan.side) || !metricAppliesTo(cfg, metric.name, plan.method)) continue;
@@ -173,6 +174,10 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
             const r = await metric.evaluate({ model, pair: prepared.pair, cache, attribution: a, sample: { boxes } }, metricParams(cfg, metric.name) as never);
             Object.assign(values, prefixed(metric.name, r.values));
             for (const [k, c] of Object.entries(r.curves ?? {})) curves[`${metric.name}.${k}`] = c;
+            // What a map that knows nothing would score on this sample (for the report's chance row).
+            for (const [k, v] of Object.entries(r.meta ?? {})) {
+              if (k.startsWith('chance.') && typeof v === 'number') chance[`${metric.name}.${k.slice('chance.'.length)}`] = v;
+            }
           } catch (e) {
             store.appendError({ stage: 'metric', ...ids, metric: metric.name, reason: (e as Error).message });
           }
@@ -183,6 +188,7 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
           options: point.options,
           values,
           ...(Object.keys(curves).length ? { curves } : {}),
+          ...(Object.keys(chance).length ? { chance } : {}),
           flat: a.flat ?? false,
           ms: a.ms,
           metricMs,

@@ -75,7 +75,12 @@ describe('bench end to end', () => {
     for (const r of records) {
       expect(r.values['confidence-m2ib.drop']).toBeTypeOf('number');
       // Localisation is limited to m2ib in this config, and has boxes only on the image side.
-      if (r.side === 'image' && r.method === 'm2ib') expect(r.values['localisation.pointing']).toBeTypeOf('number');
+      if (r.side === 'image' && r.method === 'm2ib') {
+        expect(r.values['localisation.pointing']).toBeTypeOf('number');
+        // The sample's chance level rides along for the report's chance row.
+        expect(r.chance?.['localisation.energy']).toBeGreaterThan(0);
+        expect(r.chance?.['localisation.energy']).toBeLessThan(r.chance!['localisation.pointing']);
+      }
       else expect(r.values['localisation.pointing']).toBeUndefined();
       expect(r.backend).toBe('wasm');
     }

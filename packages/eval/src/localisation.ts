@@ -45,6 +45,24 @@ export function pointingHit(map: ArrayLike<number>, size: number, boxes: readonl
   return boxes.some((b) => distanceToBox(px, py, b) <= tolerance) ? 1 : 0;
 }
 
+/**
+ * What a map that knows nothing scores, per sample: pointing = the share of pixel centres
+ * within `tolerance` of a box (where a uniformly random maximum lands), energy = the share of
+ * pixels inside the boxes (a constant map's energy). CNR's chance level is 0 by definition.
+ */
+export function chanceLevels(size: number, boxes: readonly Box[], tolerance: number): { pointing: number; energy: number } {
+  let near = 0;
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
+      if (boxes.some((b) => distanceToBox(c + 0.5, r + 0.5, b) <= tolerance)) near++;
+    }
+  }
+  const mask = boxMask(boxes, size);
+  let inside = 0;
+  for (const v of mask) inside += v;
+  return { pointing: near / (size * size), energy: inside / (size * size) };
+}
+
 /** Σ map inside the boxes / Σ map; 0 for an all-zero map (it points nowhere). */
 export function energyInBoxes(map: ArrayLike<number>, mask: Uint8Array): number {
   let inside = 0;
@@ -157,6 +175,10 @@ export const localisation: PairMetric<LocalisationParams> = {
     if (!boxes || boxes.length === 0) throw new Error('localisation: the sample has no boxes (only data sets with boxes can be localised)');
     const size = model.config.vision.imageSize;
     checkImageMap(a.scores, size);
-    return { values: localise(a.scores, size, boxes, p.tolerance), meta: { tolerance: p.tolerance } };
+    const chance = chanceLevels(size, boxes, p.tolerance);
+    return {
+      values: localise(a.scores, size, boxes, p.tolerance),
+      meta: { tolerance: p.tolerance, 'chance.pointing': chance.pointing, 'chance.energy': chance.energy, 'chance.cnr': 0 },
+    };
   },
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boxMask, IOU_THRESHOLDS, localisation, localise, pointingHit } from '../src/localisation';
+import { Rng } from '@ceb/datasets';
+import { boxMask, chanceLevels, IOU_THRESHOLDS, localisation, localise, pointingHit } from '../src/localisation';
 
 describe('a map equal to the box indicator', () => {
   const size = 8;
@@ -60,5 +61,33 @@ describe('errors', () => {
   it('needs boxes', () => {
     expect(() => localise(new Float32Array(4), 2, [])).toThrow(/no boxes/);
     expect(() => boxMask([{ x: NaN, y: 0, w: 1, h: 1 }], 2)).toThrow(/box.x/);
+  });
+});
+
+describe('chance levels', () => {
+  it('on a 10×10 image with a 2×2 box at (4, 4): energy = 4/100; pointing within 1 px counts the ring of centres', () => {
+    const box = { x: 4, y: 4, w: 2, h: 2 };
+    // Pixel centres inside [4, 6]²: columns/rows 4 and 5 → 4 pixels.
+    expect(chanceLevels(10, [box], 0)).toEqual({ pointing: 0.04, energy: 0.04 });
+    // Within 1 px: centres 3.5…6.5 on each axis → rows/columns 3…6 (16 pixels), minus the four
+    // corners whose centres are √(0.5² + 0.5²) ≈ 0.71 px away — inside 1 px, so they count: 16.
+    expect(chanceLevels(10, [box], 1).pointing).toBeCloseTo(0.16, 12);
+    // Within 0.6 px: the corner centres (0.71 px away) drop out → 16 − 4 = 12.
+    expect(chanceLevels(10, [box], 0.6).pointing).toBeCloseTo(0.12, 12);
+  });
+
+  it('a uniform random map scores about the chance level on average', () => {
+    const size = 32;
+    const boxes = [{ x: 5, y: 6, w: 8, h: 10 }];
+    const chance = chanceLevels(size, boxes, 3);
+    let hits = 0;
+    const rng = new Rng(7);
+    const trials = 3000;
+    for (let t = 0; t < trials; t++) {
+      const map = Float32Array.from({ length: size * size }, () => rng.next());
+      hits += pointingHit(map, size, boxes, 3);
+    }
+    // Binomial standard error √(p(1−p)/n) ≈ 0.007 here.
+    expect(Math.abs(hits / trials - chance.pointing)).toBeLessThan(0.03);
   });
 });

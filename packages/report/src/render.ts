@@ -111,6 +111,33 @@ function cell(row: SummaryRow | RuntimeRow | undefined, attrs: string, best: boo
 }
 
 /**
+ * The chance row: per output, the mean over samples of what a map that knows nothing scores
+ * (records carry it per sample, e.g. localisation), so a control can be read against it.
+ */
+function chanceRow(ctx: Ctx, groups: { side: Side; keys: string[] }[]): string | undefined {
+  let any = false;
+  let tr = `<tr class="chance"><th scope="row" class="rowhead">chance<div class="note">a map that knows nothing</div></th>`;
+  for (const g of groups) {
+    for (const k of g.keys) {
+      const perSample = new Map<string, number>();
+      for (const r of ctx.run.records) {
+        const v = r.side === g.side ? r.chance?.[k] : undefined;
+        if (typeof v === 'number' && !perSample.has(r.sampleId)) perSample.set(r.sampleId, v);
+      }
+      if (perSample.size === 0) {
+        tr += '<td class="num na"></td>';
+        continue;
+      }
+      any = true;
+      const mean = [...perSample.values()].reduce((a, b) => a + b, 0) / perSample.size;
+      tr += `<td class="num" data-side="${g.side}" data-key="${esc(k)}" data-chance="1" title="mean over ${perSample.size} samples">${fmt(mean)}</td>`;
+    }
+    tr += '<td class="num na"></td>';
+  }
+  return any ? `${tr}</tr>` : undefined;
+}
+
+/**
  * Methods x metric outputs (grouped by side), mean [95% CI], at each method's main point;
  * best per column marked; direction, mode and substrate in the header; runtime last.
  */
@@ -165,6 +192,8 @@ function mainTable(ctx: Ctx, rowsFor: { method: string; point: string }[], id: s
     }
     return `${tr}</tr>`;
   });
+  const chance = chanceRow(ctx, groups);
+  if (chance) body.push(chance);
   return `<div class="scroll"><table class="results" id="${id}"><thead>${h1}${h2}${h3}</thead><tbody>${body.join('')}</tbody></table></div>`;
 }
 
@@ -448,6 +477,7 @@ function failures(ctx: Ctx): string {
 const CSS = `
 :root{--fg:#1b1b1b;--muted:#666;--line:#d8d8d8;--best:#e6f4ea}
 *{box-sizing:border-box}
+tr.chance td,tr.chance th{font-style:italic;color:var(--muted);border-top:2px solid var(--line)}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:var(--fg);margin:0 auto;padding:16px 24px;max-width:1400px}
 h1{font-size:20px;margin:0 0 8px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0 0 8px}dl.meta dt{color:var(--muted)}dl.meta dd{margin:0}

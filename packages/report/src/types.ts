@@ -61,6 +61,8 @@ export interface ResultRecord {
   /** `<metric>.<output>` -> value; null when undefined for this pair */
   values: Record<string, number | null>;
   curves?: Record<string, number[]>;
+  /** Per output key, what a map that knows nothing scores on this sample (e.g. localisation). */
+  chance?: Record<string, number>;
   flat?: boolean;
   ms?: number;
   metricMs?: Record<string, number>;

@@ -281,3 +281,21 @@ it('writes report.html into the run folder by default', async () => {
   expect(existsSync(out)).toBe(true);
   expect((readFileSync(out, 'utf8').match(/<img class="gimg overlay"/g) ?? []).length).toBe(2);
 });
+
+describe('chance row', () => {
+  it('shows, per output, the mean over samples of the per-sample chance level carried by the records', async () => {
+    const recs = records().map((r) => {
+      if (r.side !== 'image') return r;
+      // One chance value per sample (the same for every method of that sample): 0.1, 0.2, 0.6 → mean 0.3.
+      const level = r.sampleId === S1 ? 0.1 : r.sampleId === S2 ? 0.2 : 0.6;
+      return { ...r, chance: { 'localisation.pointing': level } };
+    });
+    const d = await writeRunDir(mkdtempSync(join(tmpdir(), 'report-chance-')), { records: recs });
+    const html = await renderReport(readRun(d));
+    const m = html.match(/<td class="num" data-side="image" data-key="localisation\.pointing" data-chance="1"[^>]*>([^<]*)<\/td>/);
+    expect(m?.[1]).toBe('0.3');
+    expect(html).toContain('<tr class="chance">');
+    // Without chance values there is no such row.
+    expect(await renderReport(readRun(dir))).not.toContain('<tr class="chance">');
+  });
+});
