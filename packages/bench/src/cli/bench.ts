@@ -126,7 +126,7 @@ export function createBenchCommand(): Command {
     .option('--methods <a,b>', 'only these methods of the config')
     .option('--metrics <a,b>', 'only these metrics of the config')
     .option('--shard <i/n>', 'run the i-th of n deterministic shards (results go to <out>/shard-i-of-n)')
-    .option('--workers <n>', 'run n shards as child processes and merge them (default: number of cores)', String(cpus().length))
+    .option('--workers <n>', 'run n shards as child processes and merge them; the default is the number of cores', String(cpus().length))
     .option('--resume', 'continue a killed run: skip records already written')
     .option('--out <dir>', 'run folder (default: <config out>/<name>-<time>; with --resume, the latest)')
     .addOption(new Option('--backend <name>', 'tensor backend (overrides the config)').choices(BACKEND_NAMES as string[]))
