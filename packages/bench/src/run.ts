@@ -3,7 +3,7 @@
 // model randomisation), the summary and the report. Holds no method or metric logic.
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { decodeNpy } from '@ceb/report';
 import { withShards } from './finish';
 import { fileURLToPath } from 'node:url';
@@ -320,6 +320,8 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
           ms,
         });
       }
+      // The shards' maps were only kept for this step (tens of MB): the records now hold the result.
+      for (const d of withShards([opts.dir])) rmSync(join(d, ROAR_MAPS), { recursive: true, force: true });
     } catch (e) {
       store.appendError({ stage: 'dataset', metric: 'roar', reason: (e as Error).message });
     } finally {
