@@ -143,6 +143,28 @@ describe('bench end to end', () => {
     expect(comparable(resumed)).toEqual(comparable(readJsonl<ResultRecord>(join(reference, 'results.jsonl'))));
   }, 300_000);
 
+  it('--workers 2: two child-process shards, then the merge step (ROAR from the shards\' maps), summary and report', async () => {
+    // ROAR needs a test split: 12 images (their own set) rather than the shared 5.
+    const data = join(root, 'data-workers');
+    await generateSyntheticSet({ outDir: data, count: 12, seed: 4, layouts: ['mscxr'] });
+    const cfg = writeConfig('workers', {
+      dataset: { kind: 'mscxr', csv: join(data, 'synthetic_mscxr.csv'), imageRoot: data },
+      metrics: { 'confidence-m2ib': {}, roar: { fractions: '0.5', task: 'category' } },
+    });
+    const out = join(root, 'run-workers');
+    const report = await runBenchCommand({ ...args(cfg, out), workers: 2, report: true }, quiet);
+    const merged = readRuns(withShards([out]));
+    // 12 samples × 6 (method, side, point) identities, split over the two shards.
+    expect(merged.records.length).toBe(72);
+    expect(readJsonl(join(out, 'errors.jsonl'))).toEqual([]);
+    const roar = readJsonl<{ metric: string; method: string; point: string; values: Record<string, number> }>(join(out, 'dataset-metrics.jsonl'));
+    expect(roar.map((r) => `${r.method}@${r.point}`).sort()).toEqual(['m2ib@layer=1', 'm2ib@layer=2', 'random@default']);
+    for (const r of roar) expect(r.values['roar.auc']).toBeTypeOf('number');
+    for (const s of [0, 1]) expect(existsSync(join(out, `shard-${s}-of-2`, 'roar-maps'))).toBe(false);
+    expect(existsSync(join(out, 'summary.json'))).toBe(true);
+    expect(existsSync(report)).toBe(true);
+  }, 300_000);
+
   it('refuses to mix a new run into a folder that holds results, unless resuming', async () => {
     const cfg = writeConfig('twice');
     const out = join(root, 'run-twice');
