@@ -139,6 +139,15 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): UnpickleResu
   const push = (v: unknown): void => {
     current.push(v);
   };
+  // A persistent id names a storage of the checkpoint; the caller resolves it.
+  const pushPersistent = (pid: unknown): void => {
+    if (!opts.persistentLoad) fail('persistent id found but this file has no storages');
+    try {
+      push(opts.persistentLoad!(pid));
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  };
   const findGlobal = (module: string, name: string): unknown => {
     const key = `${module}.${name}`;
     if (!globals.has(key)) {
@@ -448,28 +457,12 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): UnpickleResu
         void state;
         break;
       }
-      case 0x51: {
-        // BINPERSID
-        const pid = pop();
-        if (!opts.persistentLoad) fail('persistent id found but this file has no storages');
-        try {
-          push(opts.persistentLoad!(pid));
-        } catch (e) {
-          fail((e as Error).message);
-        }
+      case 0x51: // BINPERSID
+        pushPersistent(pop());
         break;
-      }
-      case 0x50: {
-        // PERSID (text)
-        const pid = line();
-        if (!opts.persistentLoad) fail('persistent id found but this file has no storages');
-        try {
-          push(opts.persistentLoad!(pid));
-        } catch (e) {
-          fail((e as Error).message);
-        }
+      case 0x50: // PERSID (text)
+        pushPersistent(line());
         break;
-      }
       case 0x69: // INST
       case 0x6f: // OBJ
       case 0x82: // EXT1
