@@ -172,6 +172,7 @@ export function fitM2ib(cache: PairCache, side: Side, opts: M2ibOptions, noise?:
         throw new Error(`m2ib: noise for step ${step} has shape [${e.shape}], expected [${opts.copies}, ${L}, ${D}]`);
       }
       let fitValue = NaN;
+      let compressionValue = NaN;
       const { value, grads } = tf.tidy(() => {
         const prefix = opts.reusePrefix ? { h, other } : fullPrefix();
         const hs = opts.reusePrefix ? hScaled : tf.div(prefix.h, sigma);
@@ -182,19 +183,18 @@ export function fitM2ib(cache: PairCache, side: Side, opts: M2ibOptions, noise?:
           const fit = tf.mean(cosineRows(restOfTower(z), prefix.other, 1e-6));
           fitValue = fit.dataSync()[0];
           // KL does not depend on ε, so its mean over (copies, L, D) is its mean over (L, D).
-          const compression = tf.mean(klDivergence(a, hs));
+          const kl = klDivergence(a, hs);
+          const compression = tf.mean(kl);
+          compressionValue = compression.dataSync()[0];
+          // The readout is the KL of the last forward pass, before the last update.
+          if (step === opts.steps - 1) trace.klLast = (kl.dataSync() as Float32Array).slice();
           return tf.sub(tf.mul(compression, opts.beta), fit) as tf.Scalar;
         })([alpha]);
       });
       e.dispose();
-      const klNow = klDivergence(alpha, hScaled);
-      const compression = tf.tidy(() => tf.mean(klNow).dataSync()[0]);
       trace.loss.push(value.dataSync()[0]);
       trace.fit.push(fitValue);
-      trace.compression.push(compression);
-      // The readout is the KL of the last forward pass, before the last update.
-      if (step === opts.steps - 1) trace.klLast = (klNow.dataSync() as Float32Array).slice();
-      klNow.dispose();
+      trace.compression.push(compressionValue);
       const next = adam.step(alpha, grads[0]);
       tf.dispose([value, ...grads, alpha]);
       alpha = next;
