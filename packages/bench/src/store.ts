@@ -3,7 +3,7 @@
 // already written. Format: docs/results-format.md.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatasetMetricRecord, ErrorRecord, ResultRecord } from '@ceb/report';
+import { readJsonl, recordIdentity, type DatasetMetricRecord, type ErrorRecord, type ResultRecord } from '@ceb/report';
 
 // The record types are the report's: one definition of the format (docs/results-format.md).
 export type { DatasetMetricRecord, ErrorRecord, ResultRecord } from '@ceb/report';
@@ -18,29 +18,22 @@ export const FILES = {
   gallery: 'gallery',
 } as const;
 
-export const resultIdentity = (r: { sampleId: string; method: string; side: string; point: string }) => `${r.sampleId}\u0000${r.method}\u0000${r.side}\u0000${r.point}`;
 export const datasetIdentity = (r: { metric: string; method: string; side: string; point: string }) => `${r.metric}\u0000${r.method}\u0000${r.side}\u0000${r.point}`;
 
 /**
- * Reads a JSON Lines file. A last line without its newline is a record cut by a kill: with
- * `repair` it is removed from the file (so appends start on a clean line), otherwise skipped.
+ * A last line without its newline is a record cut by a kill: it is removed, so the next
+ * append starts on a clean line and the record is made again (never twice).
  */
-export function readJsonl<T>(file: string, opts: { repair?: boolean } = {}): T[] {
-  if (!existsSync(file)) return [];
+function dropUnfinishedTail(file: string): void {
+  if (!existsSync(file)) return;
   const text = readFileSync(file, 'utf8');
   const end = text.lastIndexOf('\n') + 1;
-  if (end < text.length && opts.repair) truncateSync(file, Buffer.byteLength(text.slice(0, end)));
-  return text
-    .slice(0, end)
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as T;
-      } catch {
-        throw new Error(`${file}: line ${i + 1} is not valid JSON`);
-      }
-    });
+  if (end < text.length) truncateSync(file, Buffer.byteLength(text.slice(0, end)));
+}
+
+/** Reads a JSON Lines file of the run (the report's reader: a bad line is named by file and line). */
+export function readRecords<T>(file: string): T[] {
+  return readJsonl(file) as T[];
 }
 
 /** NaN / ±Infinity are not JSON: an undefined value is recorded as null. */
@@ -62,14 +55,14 @@ export class RunStore {
     if (!opts.resume && existsSync(resultsFile) && readFileSync(resultsFile, 'utf8').trim() !== '') {
       throw new Error(`${dir} already holds results; pass --resume to continue that run, or --out another folder`);
     }
-    for (const r of readJsonl<ResultRecord>(resultsFile, { repair: true })) this.doneResults.add(resultIdentity(r));
-    for (const r of readJsonl<DatasetMetricRecord>(join(dir, FILES.datasetMetrics), { repair: true })) this.doneDataset.add(datasetIdentity(r));
-    readJsonl(join(dir, FILES.errors), { repair: true });
+    for (const f of [FILES.results, FILES.datasetMetrics, FILES.errors]) dropUnfinishedTail(join(dir, f));
+    for (const r of readRecords<ResultRecord>(resultsFile)) this.doneResults.add(recordIdentity(r));
+    for (const r of readRecords<DatasetMetricRecord>(join(dir, FILES.datasetMetrics))) this.doneDataset.add(datasetIdentity(r));
     this.resumedResults = this.doneResults.size;
   }
 
   hasResult(r: { sampleId: string; method: string; side: string; point: string }): boolean {
-    return this.doneResults.has(resultIdentity(r));
+    return this.doneResults.has(recordIdentity(r));
   }
 
   hasDatasetMetric(r: { metric: string; method: string; side: string; point: string }): boolean {
@@ -79,7 +72,7 @@ export class RunStore {
   // appendFileSync opens, writes and closes: the line is in the file before the next record starts.
   appendResult(r: ResultRecord): void {
     appendFileSync(join(this.dir, FILES.results), jsonLine(r));
-    this.doneResults.add(resultIdentity(r));
+    this.doneResults.add(recordIdentity(r));
   }
 
   appendDatasetMetric(r: DatasetMetricRecord): void {
@@ -92,7 +85,7 @@ export class RunStore {
   }
 
   errorCount(): number {
-    return readJsonl(join(this.dir, FILES.errors)).length;
+    return readRecords(join(this.dir, FILES.errors)).length;
   }
 
   writeJson(name: string, obj: unknown): void {

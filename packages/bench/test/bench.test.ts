@@ -12,7 +12,7 @@ import { readRuns } from '@ceb/report';
 import { runBenchCommand, type BenchArgs } from '../src/cli/bench';
 import { withShards } from '../src/finish';
 import { loadConfig } from '../src/config/schema';
-import { readJsonl, type ResultRecord, type ErrorRecord } from '../src/store';
+import { readRecords, type ResultRecord, type ErrorRecord } from '../src/store';
 import { CLIP_FIXTURE_DIR } from './helpers/fixtures';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -60,8 +60,8 @@ describe('bench end to end', () => {
     const out = join(root, 'run-full');
     const cfg = writeConfig('full', { metrics: { 'confidence-m2ib': {}, localisation: { methods: ['m2ib'] } } });
     const report = await runBenchCommand({ ...args(cfg, out), report: true }, quiet);
-    const records = readJsonl<ResultRecord>(join(out, 'results.jsonl'));
-    const samples = readJsonl<{ sampleId: string }>(join(out, 'results.jsonl')).map((r) => r.sampleId);
+    const records = readRecords<ResultRecord>(join(out, 'results.jsonl'));
+    const samples = readRecords<{ sampleId: string }>(join(out, 'results.jsonl')).map((r) => r.sampleId);
     const good = [...new Set(samples)];
     expect(good.length).toBe(4);
     expect(good).not.toContain(brokenId);
@@ -84,7 +84,7 @@ describe('bench end to end', () => {
       else expect(r.values['localisation.pointing']).toBeUndefined();
       expect(r.backend).toBe('wasm');
     }
-    const errors = readJsonl<ErrorRecord>(join(out, 'errors.jsonl'));
+    const errors = readRecords<ErrorRecord>(join(out, 'errors.jsonl'));
     expect(errors).toEqual([expect.objectContaining({ stage: 'load', sampleId: brokenId })]);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.failures).toBe(1);
@@ -100,12 +100,12 @@ describe('bench end to end', () => {
     const sharded = join(root, 'run-sharded');
     for (const index of [0, 1]) await runBenchCommand(args(cfg, sharded, { shard: { index, count: 2 } }), quiet);
     const merged = readRuns(withShards([sharded])).records as ResultRecord[];
-    const single = readJsonl<ResultRecord>(join(one, 'results.jsonl'));
+    const single = readRecords<ResultRecord>(join(one, 'results.jsonl'));
     expect(merged.length).toBe(single.length);
     expect(comparable(merged)).toEqual(comparable(single));
     // Each shard holds a disjoint part.
-    const a = readJsonl<ResultRecord>(join(sharded, 'shard-0-of-2', 'results.jsonl'));
-    const b = readJsonl<ResultRecord>(join(sharded, 'shard-1-of-2', 'results.jsonl'));
+    const a = readRecords<ResultRecord>(join(sharded, 'shard-0-of-2', 'results.jsonl'));
+    const b = readRecords<ResultRecord>(join(sharded, 'shard-1-of-2', 'results.jsonl'));
     expect(a.length).toBeGreaterThan(0);
     expect(b.length).toBeGreaterThan(0);
     const inA = new Set(a.map((r) => r.sampleId));
@@ -135,12 +135,12 @@ describe('bench end to end', () => {
     });
     await new Promise((r) => child.on('exit', r));
     const before = lines();
-    const total = readJsonl<ResultRecord>(join(reference, 'results.jsonl')).length;
+    const total = readRecords<ResultRecord>(join(reference, 'results.jsonl')).length;
     expect(before).toBeLessThan(total);
     await runBenchCommand(args(cfg, out, { resume: true }), quiet);
-    const resumed = readJsonl<ResultRecord>(file);
+    const resumed = readRecords<ResultRecord>(file);
     expect(resumed.length).toBe(total);
-    expect(comparable(resumed)).toEqual(comparable(readJsonl<ResultRecord>(join(reference, 'results.jsonl'))));
+    expect(comparable(resumed)).toEqual(comparable(readRecords<ResultRecord>(join(reference, 'results.jsonl'))));
   }, 300_000);
 
   it('--workers 2: two child-process shards, then the merge step (ROAR from the shards\' maps), summary and report', async () => {
@@ -156,8 +156,8 @@ describe('bench end to end', () => {
     const merged = readRuns(withShards([out]));
     // 12 samples × 6 (method, side, point) identities, split over the two shards.
     expect(merged.records.length).toBe(72);
-    expect(readJsonl(join(out, 'errors.jsonl'))).toEqual([]);
-    const roar = readJsonl<{ metric: string; method: string; point: string; values: Record<string, number> }>(join(out, 'dataset-metrics.jsonl'));
+    expect(readRecords(join(out, 'errors.jsonl'))).toEqual([]);
+    const roar = readRecords<{ metric: string; method: string; point: string; values: Record<string, number> }>(join(out, 'dataset-metrics.jsonl'));
     expect(roar.map((r) => `${r.method}@${r.point}`).sort()).toEqual(['m2ib@layer=1', 'm2ib@layer=2', 'random@default']);
     for (const r of roar) expect(r.values['roar.auc']).toBeTypeOf('number');
     for (const s of [0, 1]) expect(existsSync(join(out, `shard-${s}-of-2`, 'roar-maps'))).toBe(false);
