@@ -1,30 +1,13 @@
 // The end of a run: merge the folder with its shards, write summary.json, print the compact
 // table, render report.html.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { countFailures, formatSummaryTable, readRuns, summarize, writeReport } from '@ceb/report';
 import type { BenchConfig } from './config/schema';
 import { FILES } from './store';
 
-/** A run folder plus the shard folders inside it (a --workers run keeps both). */
-export function withShards(dirs: string[]): string[] {
-  const out: string[] = [];
-  for (const d of dirs) {
-    const shards = existsSync(d)
-      ? readdirSync(d)
-          .filter((n) => /^shard-\d+-of-\d+$/.test(n))
-          .sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]))
-          .map((n) => join(d, n))
-      : [];
-    if (existsSync(join(d, FILES.run))) out.push(d);
-    out.push(...shards);
-    if (!shards.length && !existsSync(join(d, FILES.run))) out.push(d); // let the reader say what is wrong
-  }
-  return out;
-}
-
 export async function finishRun(dir: string, cfg: Pick<BenchConfig, 'seed' | 'gallery'>, opts: { report: boolean; log: (s: string) => void }): Promise<string> {
-  const run = readRuns(withShards([dir]));
+  const run = readRuns([dir]);
   const failures = countFailures(run.errors);
   const summary = {
     ...summarize(run.records, run.info.metrics, { seed: cfg.seed, runId: run.info.runId, failures: failures.total }),
@@ -36,7 +19,7 @@ export async function finishRun(dir: string, cfg: Pick<BenchConfig, 'seed' | 'ga
   opts.log(formatSummaryTable({ ...summary, rows: summary.rows.filter((r) => !/\.iou@/.test(r.key)) }));
   opts.log(`${run.records.length} records, ${failures.total} failures (errors.jsonl), summary: ${relative(process.cwd(), join(dir, FILES.summary))}`);
   if (opts.report) {
-    const html = await writeReport(withShards([dir]), { seed: cfg.seed, galleryLimit: cfg.gallery.samples, out: join(dir, 'report.html') });
+    const html = await writeReport([dir], { seed: cfg.seed, galleryLimit: cfg.gallery.samples, out: join(dir, 'report.html') });
     opts.log(`report: ${relative(process.cwd(), html)}`);
     return html;
   }

@@ -4,8 +4,7 @@
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { decodeNpy } from '@ceb/report';
-import { withShards } from './finish';
+import { decodeNpy, expandRunDirs } from '@ceb/report';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { stringify as toYaml } from 'yaml';
@@ -278,7 +277,7 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
         const x = bySample.get(item)!;
         const cached = roarMaps.get(key)?.get(x.sample.id);
         if (cached) return cached;
-        for (const d of withShards([opts.dir])) {
+        for (const d of expandRunDirs([opts.dir])) {
           const file = join(d, ROAR_MAPS, slug(key), `${slug(x.sample.id)}.npy`);
           if (existsSync(file)) return decodeNpy(readFileSync(file), file).data;
         }
@@ -321,7 +320,7 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
         });
       }
       // The shards' maps were only kept for this step (tens of MB): the records now hold the result.
-      for (const d of withShards([opts.dir])) rmSync(join(d, ROAR_MAPS), { recursive: true, force: true });
+      for (const d of expandRunDirs([opts.dir])) rmSync(join(d, ROAR_MAPS), { recursive: true, force: true });
     } catch (e) {
       store.appendError({ stage: 'dataset', metric: 'roar', reason: (e as Error).message });
     } finally {

@@ -10,7 +10,6 @@ import { parse, stringify } from 'yaml';
 import { generateSyntheticSet, msCxrSampleId } from '@ceb/datasets';
 import { readRuns } from '@ceb/report';
 import { runBenchCommand, type BenchArgs } from '../src/cli/bench';
-import { withShards } from '../src/finish';
 import { loadConfig } from '../src/config/schema';
 import { readRecords, type ResultRecord, type ErrorRecord } from '../src/store';
 import { CLIP_FIXTURE_DIR } from './helpers/fixtures';
@@ -99,7 +98,7 @@ describe('bench end to end', () => {
     await runBenchCommand(args(cfg, one), quiet);
     const sharded = join(root, 'run-sharded');
     for (const index of [0, 1]) await runBenchCommand(args(cfg, sharded, { shard: { index, count: 2 } }), quiet);
-    const merged = readRuns(withShards([sharded])).records as ResultRecord[];
+    const merged = readRuns([sharded]).records as ResultRecord[];
     const single = readRecords<ResultRecord>(join(one, 'results.jsonl'));
     expect(merged.length).toBe(single.length);
     expect(comparable(merged)).toEqual(comparable(single));
@@ -153,7 +152,7 @@ describe('bench end to end', () => {
     });
     const out = join(root, 'run-workers');
     const report = await runBenchCommand({ ...args(cfg, out), workers: 2, report: true }, quiet);
-    const merged = readRuns(withShards([out]));
+    const merged = readRuns([out]);
     // 12 samples × 6 (method, side, point) identities, split over the two shards.
     expect(merged.records.length).toBe(72);
     expect(readRecords(join(out, 'errors.jsonl'))).toEqual([]);

@@ -173,21 +173,25 @@ export function readRun(dir: string): Run {
   };
 }
 
-/** A folder of shards (results/<run-id>/ holding shard-<i>-of-<n>/ but no run.json) expands to its shards. */
+/**
+ * A run folder expands to itself (when it has run.json) and the shard folders inside it
+ * (shard-<i>-of-<n>/ with a run.json): a --workers run keeps its merge-step files in the
+ * folder and its records in the shards; a Slurm array leaves only the shards.
+ */
 export function expandRunDirs(dirs: string[]): string[] {
   const out: string[] = [];
   for (const d of dirs) {
     const abs = resolve(d);
-    if (!existsSync(join(abs, 'run.json')) && existsSync(abs) && statSync(abs).isDirectory()) {
-      const shards = readdirSync(abs)
-        .filter((n) => /^shard-\d+-of-\d+$/.test(n) && existsSync(join(abs, n, 'run.json')))
-        .sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]));
-      if (shards.length > 0) {
-        out.push(...shards.map((s) => join(abs, s)));
-        continue;
-      }
-    }
-    out.push(abs);
+    const shards =
+      existsSync(abs) && statSync(abs).isDirectory()
+        ? readdirSync(abs)
+            .filter((n) => /^shard-\d+-of-\d+$/.test(n) && existsSync(join(abs, n, 'run.json')))
+            .sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]))
+            .map((n) => join(abs, n))
+        : [];
+    // A folder with neither is passed on, for the reader to say what is missing.
+    if (existsSync(join(abs, 'run.json')) || shards.length === 0) out.push(abs);
+    out.push(...shards);
   }
   return out;
 }

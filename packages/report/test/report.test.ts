@@ -203,6 +203,15 @@ describe('report.html', () => {
 });
 
 describe('reading runs', () => {
+  it('a run folder reads with the shard folders inside it (a --workers run: merge-step files above, records in the shards)', async () => {
+    const all = records();
+    const parent = join(root, 'workers');
+    await writeRunDir(parent, { records: [], errors: [], gallery: false });
+    await writeRunDir(join(parent, 'shard-0-of-2'), { records: all.slice(0, 3), datasetMetrics: [], errors: [], gallery: false });
+    await writeRunDir(join(parent, 'shard-1-of-2'), { records: all.slice(3), datasetMetrics: [], errors: [], gallery: false });
+    expect(readRuns([parent]).records).toHaveLength(all.length);
+  });
+
   it('merges shards into the same numbers as one folder, dropping duplicates', async () => {
     const all = records();
     const shards = join(root, 'sharded');

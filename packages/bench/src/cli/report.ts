@@ -1,7 +1,6 @@
 // `pnpm report RUN_DIR...`: renders report.html from one run folder or several shard folders.
 import { Command } from 'commander';
 import { writeReport } from '@ceb/report';
-import { withShards } from '../finish';
 
 export function createReportCommand(): Command {
   return new Command('report')
@@ -10,7 +9,7 @@ export function createReportCommand(): Command {
     .option('--out <file>', 'output HTML file (default: report.html in the run folder)')
     .option('--gallery <n>', 'samples in the gallery', '4')
     .action(async (dirs: string[], o) => {
-      const out = await writeReport(withShards(dirs), { out: o.out, galleryLimit: Number(o.gallery) });
+      const out = await writeReport(dirs, { out: o.out, galleryLimit: Number(o.gallery) });
       console.log(`report: ${out}`);
     });
 }
