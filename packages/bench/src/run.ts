@@ -4,7 +4,7 @@
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { decodeNpy, expandRunDirs } from '@ceb/report';
+import { decodeNpy, encodeNpy, expandRunDirs } from '@ceb/report';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { stringify as toYaml } from 'yaml';
@@ -16,7 +16,6 @@ import { metricAppliesTo, metricParams, type BenchConfig } from './config/schema
 import { planMethods, type MethodPlan } from './config/sweep';
 import { loadDataset } from './data';
 import { loadModelBundle, preparePair } from './model-bundle';
-import { encodeNpy } from './npy';
 import { FILES, RunStore, type ResultRecord } from './store';
 import { createProgress } from './progress';
 

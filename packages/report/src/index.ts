@@ -3,5 +3,5 @@ export { readRun, readRuns, readJsonl, expandRunDirs, summarize, countFailures, 
 export { renderReport, writeReport, meanCurve, type RenderOptions } from './render';
 export { formatSummaryTable } from './text-table';
 export { esc as escapeHtml, fmt as formatNumber, fmtCI as formatCI, M2IB_SIGMA2_NOTE } from './format';
-export { decodeNpy } from './npy';
+export { decodeNpy, encodeNpy } from './npy';
 export { barSpec, lineSpec, renderSvg } from './charts';

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { BACKEND_NAMES, checkOptions, describeBackend, heatmapOverlayPng, initBackend, PairCache, withDefaults, type Attribution, type BackendName } from '@ceb/core';
 import { formatMethodList, getMethod } from '@ceb/baselines';
+import { encodeNpy } from '@ceb/report';
 import { loadModelBundle, preparePair } from '../model-bundle';
-import { encodeNpy } from '../npy';
 
 export interface ExplainArgs {
   model: string;
