@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   cosineRows,
+  poolIndices,
   resolveOptions as resolveOptionsChecked,
   dropSpecialTokens,
   gridToImageMap,
@@ -57,11 +58,9 @@ export function targetFromState(ctx: ExplainContext, side: Side, h: tf.Tensor3D,
   return cosineRows(emb, ctx.cache.otherEmbedding(side));
 }
 
-/** Index of the pooled text token (EOS for a normal caption). */
+/** Index of the pooled text token (EOS for a normal caption), as the text head pools. */
 export function pooledIndex(ids: number[]): number {
-  let best = 0;
-  for (let i = 1; i < ids.length; i++) if (ids[i] > ids[best]) best = i;
-  return best;
+  return poolIndices([ids])[0];
 }
 
 export interface MapResult {

@@ -4,7 +4,7 @@
 // embeddings (before positions), so a removed token contributes only its position.
 // Methods take a MaskScorer, so tests can inject a scorer with exactly known attributions.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExplainContext, Side } from '@ceb/core';
+import { scaledTokenTarget, type ExplainContext, type Side } from '@ceb/core';
 import { targetFromState, take } from './common';
 
 export interface MaskScorer {
@@ -55,12 +55,7 @@ export function modelScorer(ctx: ExplainContext, side: Side, batchSize = 32): Ma
       const out = new Float32Array(n);
       for (let i = 0; i < n; i += batchSize) {
         const b = Math.min(batchSize, n - i);
-        const t = tf.tidy(() => {
-          const tok = model.text.tokenEmbeddings([ids]); // [1, L, D]
-          const m = tf.tensor3d(masks.subarray(i * l, (i + b) * l), [b, l, 1]);
-          const h0 = model.text.embedTokens(tf.mul(tok, m) as tf.Tensor3D);
-          return targetFromState(ctx, 'text', h0, 0);
-        });
+        const t = tf.tidy(() => scaledTokenTarget(model, ids, tf.tensor2d(masks.subarray(i * l, (i + b) * l), [b, l]), ctx.cache.otherEmbedding('text')));
         out.set(take(t), i);
       }
       return out;

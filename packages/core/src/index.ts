@@ -16,6 +16,7 @@ export * from './explain/types';
 export * from './explain/maps';
 export * from './explain/options';
 export { PairCache, cosineRows } from './explain/pair-cache';
+export { scaledTokenTarget } from './explain/scoring';
 export * from './m2ib/m2ib';
 export * from './model/random-init';
 export * from './model/convert';

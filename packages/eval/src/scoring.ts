@@ -1,7 +1,7 @@
 // "Score" = cosine similarity between the projected embedding of the (perturbed) explained
 // side and the CLEAN other side, which comes from the pair cache (computed once per pair).
 import * as tf from '@tensorflow/tfjs-core';
-import { cosineRows, type ClipModel } from '@ceb/core';
+import { cosineRows, scaledTokenTarget, type ClipModel } from '@ceb/core';
 
 /** Scores CHW normalised images in batches of `batch`. */
 export type ImageScorer = (images: Float32Array[]) => Promise<number[]>;
@@ -41,7 +41,6 @@ export async function scoreIdRows(model: ClipModel, other: tf.Tensor2D, rows: nu
 
 /** Cosine of the text embeddings when each token embedding (no positions) is scaled per row. */
 export async function scoreScaledTokens(model: ClipModel, other: tf.Tensor2D, ids: number[], scales: Float32Array[], batch = 32): Promise<number[]> {
-  const t = model.text;
   const l = ids.length;
   const out: number[] = [];
   for (let i = 0; i < scales.length; i += batch) {
@@ -51,11 +50,7 @@ export async function scoreScaledTokens(model: ClipModel, other: tf.Tensor2D, id
       if (sc.length !== l) throw new Error(`token scales row ${i + j} has ${sc.length} values for ${l} tokens`);
       flat.set(sc, j * l);
     });
-    const idsB = chunk.map(() => ids);
-    const cos = tf.tidy(() => {
-      const emb = tf.mul(t.tokenEmbeddings(idsB), tf.tensor3d(flat, [chunk.length, l, 1])) as tf.Tensor3D;
-      return cosineRows(t.head(t.runBlocks(t.embedTokens(emb)).h, idsB), other);
-    });
+    const cos = tf.tidy(() => scaledTokenTarget(model, ids, tf.tensor2d(flat, [chunk.length, l]), other));
     out.push(...(await cos.data()));
     cos.dispose();
   }
