@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend';
 import { buildClip } from '../src/model/clip';
+import { trainableLinear } from '../src/model/layers';
 import { readClipConfig } from '../src/model/config';
 import { readClipWeights, resolveWeightsPath } from '../src/model/load';
 import type { F32Dict } from '../src/model/layout';
@@ -41,5 +42,32 @@ describe('trainable build', () => {
     slow.dispose();
     other.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('trainableLinear', () => {
+  it('gives the same value and gradients as plain autodiff of x·Wᵀ + b', () => {
+    const x = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([4, 5], 0, 1, 'float32', 2);
+    const b = tf.randomNormal([4], 0, 1, 'float32', 3);
+    const up = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 4);
+    // The layer closes over w and b, so differentiate through them as the optimiser does.
+    const wv = tf.variable(w);
+    const bv = tf.variable(b);
+    const layer = trainableLinear(wv, bv as tf.Tensor1D);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x), up)) as tf.Scalar, [wv, bv]);
+    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx), up)))(x);
+    const gFast = [gx, grads[wv.name], grads[bv.name]];
+    // Reference: the same function written directly with tf ops.
+    const gRef = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(tf.add(tf.reshape(tf.matMul(tf.reshape(xx, [6, 5]), ww, false, true), [2, 3, 4]), bb), up)),
+    )([x, w, b]);
+    tf.dispose([wv, bv]);
+    for (let i = 0; i < 3; i++) {
+      const a = gFast[i].dataSync();
+      const r = gRef[i].dataSync();
+      expect(a.length).toBe(r.length);
+      for (let j = 0; j < a.length; j++) expect(a[j]).toBeCloseTo(r[j], 4);
+    }
   });
 });

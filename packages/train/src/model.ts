@@ -1,7 +1,6 @@
 // The shipped small CLIP: its geometry (a Hugging Face config), a CLIP-like seeded
 // initialisation, and a trainable build whose linear layers run fast on wasm.
-import * as tf from '@tensorflow/tfjs-core';
-import { buildClip, expectedShapes, parseClipConfig, type ClipConfig, type ClipModel, type F32Dict, type Linear } from '@ceb/core';
+import { buildClip, expectedShapes, parseClipConfig, type ClipConfig, type ClipModel, type F32Dict } from '@ceb/core';
 import { Rng } from '@ceb/datasets';
 
 export interface TinyGeometry {
@@ -114,88 +113,7 @@ export function initWeights(config: ClipConfig, seed: number): F32Dict {
   return dict;
 }
 
-/**
- * A linear layer over variables whose forward and backward are plain 2-D matMuls (the
- * transposes done explicitly): on wasm a transposed matMul operand runs ~13x slower.
- * `view` reads a weight of another shape (the patch kernel [D, C, p, p]) as [out, in].
- */
-export function fastTrainableLinear(weight: tf.Tensor, bias?: tf.Tensor, view?: [number, number]): Linear {
-  const [outFeatures, inFeatures] = view ?? (weight.shape as [number, number]);
-  // customGrad disposes what its forward made, so the backward keeps x and w via `save`;
-  // it also appends `save` to the arguments, so bias and no-bias are two functions.
-  type Save = (t: tf.Tensor[]) => void;
-  const forward = (x: tf.Tensor, w: tf.Tensor, save: Save) => {
-    save([x, w]);
-    const x2 = tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D;
-    const w2 = tf.reshape(w, [outFeatures, inFeatures]) as tf.Tensor2D;
-    return { y: tf.matMul(x2, tf.transpose(w2)), lead: x.shape.slice(0, -1) };
-  };
-  const backward = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-    const [x, w] = saved;
-    const x2 = tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D;
-    const w2 = tf.reshape(w, [outFeatures, inFeatures]) as tf.Tensor2D;
-    const dy2 = tf.reshape(dy, [-1, outFeatures]) as tf.Tensor2D;
-    return { dy2, dx: tf.reshape(tf.matMul(dy2, w2), x.shape), dw: tf.reshape(tf.matMul(tf.transpose(dy2), x2), w.shape) };
-  };
-  const withBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: Save) => {
-    const { y, lead } = forward(x, w, save);
-    return {
-      value: tf.reshape(tf.add(y, b), [...lead, outFeatures]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const { dy2, dx, dw } = backward(dy, saved);
-        return [dx, dw, tf.sum(dy2, 0)];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const noBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: Save) => {
-    const { y, lead } = forward(x, w, save);
-    return {
-      value: tf.reshape(y, [...lead, outFeatures]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const { dx, dw } = backward(dy, saved);
-        return [dx, dw];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return {
-    inFeatures,
-    outFeatures,
-    get weight() {
-      return tf.reshape(weight, [outFeatures, inFeatures]) as tf.Tensor2D;
-    },
-    bias: bias as tf.Tensor1D | undefined,
-    apply: (x) => (bias ? withBias(x, weight, bias) : noBias(x, weight)) as tf.Tensor,
-    dispose: () => {
-      weight.dispose();
-      bias?.dispose();
-    },
-  };
-}
-
-/**
- * core's trainable build (HF-named variables, one-hot token lookup, matMul patch
- * embedding) with every linear layer swapped for `fastTrainableLinear` over the same
- * variables: same numbers, faster gradients.
- */
+/** core's trainable build (HF-named variables, weight gradients that are fast on wasm). */
 export function buildTrainable(dict: F32Dict, config: ClipConfig): ClipModel {
-  const model = buildClip(dict, config, { path: '(in memory)', layout: 'hf', configFrom: 'given' }, { trainable: true });
-  const p = model.params;
-  const swap = (prefix: string, bias = true): Linear =>
-    fastTrainableLinear(p.get(`${prefix}.weight`)!, bias ? p.get(`${prefix}.bias`)! : undefined);
-  for (const [tower, name] of [[model.vision, 'vision_model'], [model.text, 'text_model']] as const) {
-    tower.blocks.forEach((block, i) => {
-      const pre = `${name}.encoder.layers.${i}.`;
-      block.w.q = swap(`${pre}self_attn.q_proj`);
-      block.w.k = swap(`${pre}self_attn.k_proj`);
-      block.w.v = swap(`${pre}self_attn.v_proj`);
-      block.w.out = swap(`${pre}self_attn.out_proj`);
-      block.w.fc1 = swap(`${pre}mlp.fc1`);
-      block.w.fc2 = swap(`${pre}mlp.fc2`);
-    });
-  }
-  model.vision.w.projection = swap('visual_projection', false);
-  model.text.w.projection = swap('text_projection', false);
-  const patch = p.get('vision_model.embeddings.patch_embedding.weight')!;
-  model.vision.w.patch = fastTrainableLinear(patch, undefined, [patch.shape[0], patch.size / patch.shape[0]]);
-  return model;
+  return buildClip(dict, config, { path: '(in memory)', layout: 'hf', configFrom: 'given' }, { trainable: true });
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildClip, initBackend } from '@ceb/core';
 import { clipLoss, positivesMatrix } from '../src/loss';
-import { buildTrainable, DEFAULT_GEOMETRY, fastTrainableLinear, geometryConfig, initWeights } from '../src/model';
+import { buildTrainable, DEFAULT_GEOMETRY, geometryConfig, initWeights } from '../src/model';
 import { AdamW, batchLoss, learningRate, padIds, trainableVars, trainStep } from '../src/train';
 import { makeScenes } from '../src/data';
 
@@ -36,32 +36,6 @@ describe('clipLoss', () => {
     const txt = tf.tensor2d([[0, 1], [1, 0]]); // all wrong: loss = log(1 + e^{s})
     const loss = clipLoss(img, txt, tf.scalar(10), positivesMatrix([[0], [1]], 2));
     expect(loss.dataSync()[0]).toBeCloseTo(100 + Math.log(1 + Math.exp(-100)), 3);
-  });
-});
-
-describe('fastTrainableLinear', () => {
-  it('gives the same value and gradients as plain autodiff of x·Wᵀ + b', () => {
-    const x = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 1);
-    const w = tf.randomNormal([4, 5], 0, 1, 'float32', 2);
-    const b = tf.randomNormal([4], 0, 1, 'float32', 3);
-    const up = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 4);
-    // The layer closes over w and b, so differentiate through them as the optimiser does.
-    const wv = tf.variable(w);
-    const bv = tf.variable(b);
-    const layer = fastTrainableLinear(wv, bv);
-    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x), up)) as tf.Scalar, [wv, bv]);
-    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx), up)))(x);
-    const gFast = [gx, grads[wv.name], grads[bv.name]];
-    // Reference: the same function written directly with tf ops.
-    const gRef = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-      tf.sum(tf.mul(tf.add(tf.reshape(tf.matMul(tf.reshape(xx, [6, 5]), ww, false, true), [2, 3, 4]), bb), up)),
-    )([x, w, b]);
-    for (let i = 0; i < 3; i++) {
-      const a = gFast[i].dataSync();
-      const r = gRef[i].dataSync();
-      expect(a.length).toBe(r.length);
-      for (let j = 0; j < a.length; j++) expect(a[j]).toBeCloseTo(r[j], 4);
-    }
   });
 });
 

@@ -48,25 +48,57 @@ export function fastLinear(weight: tf.Tensor2D, bias?: tf.Tensor1D): Linear {
 }
 
 /**
- * A linear layer with ordinary autodiff, so the weight and bias get gradients (training).
- * `viewShape` reads a weight of another shape (the patch-embedding kernel) as [out, in].
+ * A linear layer over variables (training): weight and bias get gradients. Forward and
+ * backward are plain 2-D matMuls with the transposes made explicit, because a transposed
+ * matMul operand runs ~13x slower on wasm. `viewShape` reads a weight of another shape (the
+ * patch kernel [D, C, p, p]) as [out, in].
  */
 export function trainableLinear(weight: tf.Tensor, bias?: tf.Tensor1D, viewShape?: [number, number]): Linear {
   const [outFeatures, inFeatures] = viewShape ?? (weight.shape as [number, number]);
-  const w2 = (): tf.Tensor2D => (viewShape ? (tf.reshape(weight, viewShape) as tf.Tensor2D) : (weight as tf.Tensor2D));
+  // customGrad disposes what its forward made, so the backward keeps x and w via `save`;
+  // it also appends `save` to the arguments, so bias and no-bias are two functions.
+  type Save = (t: tf.Tensor[]) => void;
+  const forward = (x: tf.Tensor, w: tf.Tensor, save: Save) => {
+    save([x, w]);
+    const x2 = tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D;
+    const w2 = tf.reshape(w, [outFeatures, inFeatures]) as tf.Tensor2D;
+    return { y: tf.matMul(x2, tf.transpose(w2)), lead: x.shape.slice(0, -1) };
+  };
+  const backward = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [x, w] = saved;
+    const x2 = tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D;
+    const w2 = tf.reshape(w, [outFeatures, inFeatures]) as tf.Tensor2D;
+    const dy2 = tf.reshape(dy, [-1, outFeatures]) as tf.Tensor2D;
+    return { dy2, dx: tf.reshape(tf.matMul(dy2, w2), x.shape), dw: tf.reshape(tf.matMul(tf.transpose(dy2), x2), w.shape) };
+  };
+  const withBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: Save) => {
+    const { y, lead } = forward(x, w, save);
+    return {
+      value: tf.reshape(tf.add(y, b), [...lead, outFeatures]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const { dy2, dx, dw } = backward(dy, saved);
+        return [dx, dw, tf.sum(dy2, 0)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const noBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: Save) => {
+    const { y, lead } = forward(x, w, save);
+    return {
+      value: tf.reshape(y, [...lead, outFeatures]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const { dx, dw } = backward(dy, saved);
+        return [dx, dw];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return {
     inFeatures,
     outFeatures,
     get weight() {
-      return w2();
+      return tf.reshape(weight, [outFeatures, inFeatures]) as tf.Tensor2D;
     },
     bias,
-    apply: (x) => {
-      const lead = x.shape.slice(0, -1);
-      let y: tf.Tensor = tf.matMul(tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D, w2(), false, true);
-      if (bias) y = tf.add(y, bias);
-      return tf.reshape(y, [...lead, outFeatures]);
-    },
+    apply: (x) => (bias ? withBias(x, weight, bias) : noBias(x, weight)) as tf.Tensor,
     dispose: () => {
       weight.dispose();
       bias?.dispose();
