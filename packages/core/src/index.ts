@@ -18,5 +18,6 @@ export * from './explain/options';
 export { PairCache, cosineRows } from './explain/pair-cache';
 export { scaledTokenTarget } from './explain/scoring';
 export * from './m2ib/m2ib';
+export { Adam } from './optim/adam';
 export * from './model/random-init';
 export * from './model/convert';

@@ -1,8 +1,8 @@
 // ROAR's "finetune" probe: a fresh trainable copy of the model, a linear head on the
 // L2-normalised projected image embedding, and the vision tower + head trained end to end
-// with cross-entropy (mini-batch Adam written out by hand, so nothing outlives the run).
+// with cross-entropy (mini-batch Adam from core, so nothing outlives the run).
 import * as tf from '@tensorflow/tfjs-core';
-import { buildClip, checkShapes, type ClipConfig, type ClipModel, type F32Dict } from '@ceb/core';
+import { Adam, buildClip, checkShapes, type ClipConfig, type ClipModel, type F32Dict } from '@ceb/core';
 import { Rng } from '@ceb/datasets';
 
 export interface FinetuneOptions {
@@ -110,9 +110,8 @@ export function finetuneAccuracy(
     kept.push(w, b);
     const vars = [...tower, w, b];
     const lrOf = vars.map((x) => (x === w || x === b ? opts.lr * (opts.headLrFactor ?? FINETUNE_HEAD_LR_FACTOR) : opts.lr));
-    let moments: tf.Tensor[][] = vars.map((x) => [tf.zerosLike(x), tf.zerosLike(x)]);
+    const adams = vars.map((x, i) => new Adam(x.shape, lrOf[i]));
     const rng = new Rng(opts.seed + 0x51ed27);
-    let step = 0;
     try {
       for (let e = 0; e < opts.epochs; e++) {
         const order = identity(n);
@@ -121,27 +120,19 @@ export function finetuneAccuracy(
           [order[i], order[j]] = [order[j], order[i]];
         }
         for (const idx of batches(n, order)) {
-          step++;
           const px = pack(trainImgs, idx);
           const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(idx.map((k) => trainY[k]), 'int32'), classes), 'float32'));
           const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, logitsOf(px, w, b)) as tf.Scalar, vars);
-          const next = tf.tidy(() =>
-            vars.map((x, i) => {
-              const g = grads[x.name];
-              // Adam, PyTorch's form (bias-corrected moments, eps outside the square root).
-              const m = tf.add(tf.mul(moments[i][0], 0.9), tf.mul(g, 0.1));
-              const v = tf.add(tf.mul(moments[i][1], 0.999), tf.mul(tf.square(g), 0.001));
-              const upd = tf.div(tf.div(m, 1 - 0.9 ** step), tf.add(tf.sqrt(tf.div(v, 1 - 0.999 ** step)), 1e-8));
-              x.assign(tf.sub(x, tf.mul(upd, lrOf[i])));
-              return [m, v];
-            }),
-          );
-          tf.dispose([px, y, value, ...Object.values(grads), ...moments.flat()]);
-          moments = next;
+          vars.forEach((x, i) => {
+            const next = adams[i].step(x, grads[x.name]);
+            x.assign(next);
+            next.dispose();
+          });
+          tf.dispose([px, y, value, ...Object.values(grads)]);
         }
       }
     } finally {
-      tf.dispose(moments.flat());
+      for (const a of adams) a.dispose();
     }
 
     if (testImgs.length === 0) return NaN;

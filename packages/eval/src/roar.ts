@@ -4,7 +4,7 @@
 // split and measured on the masked test split. A random ranking is always run alongside.
 // A faster drop (lower area under accuracy-vs-fraction) is a better attribution.
 import * as tf from '@tensorflow/tfjs-core';
-import { readClipWeights, type ClipModel, type F32Dict } from '@ceb/core';
+import { Adam, readClipWeights, type ClipModel, type F32Dict } from '@ceb/core';
 import { Rng, split, type Sample, type SplitBy } from '@ceb/datasets';
 import { finetuneAccuracy, seededNormal } from './finetune';
 import { rankDescending, trapezoid } from './perturb';
@@ -145,28 +145,18 @@ export function linearProbeAccuracy(trainX: Float32Array[], trainY: number[], te
   };
   const xTrain = pack(trainX);
   const yTrain = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(trainY, 'int32'), classes), 'float32'));
-  // Plain tensors and a hand-written Adam (PyTorch's update): nothing outlives the probe.
+  // Plain tensors and core's Adam (PyTorch's update): nothing outlives the probe.
   // Seeded on the JS side: tf.randomNormal reads a seed of 0 (the default) as "unseeded".
   let w: tf.Tensor = tf.tensor2d(seededNormal(d * classes, 0.01, opts.seed), [d, classes]);
   let b: tf.Tensor = tf.zeros([classes]);
-  const moments = [tf.zeros([d, classes]), tf.zeros([d, classes]), tf.zeros([classes]), tf.zeros([classes])];
+  const adams = [new Adam(w.shape, opts.lr), new Adam(b.shape, opts.lr)];
   const lossOf = (wt: tf.Tensor, bt: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrain, tf.add(tf.matMul(xTrain, wt), bt)) as tf.Scalar;
   try {
     for (let e = 1; e <= opts.epochs; e++) {
-      const next = tf.tidy(() => {
-        const { grads } = tf.valueAndGrads(lossOf)([w, b]);
-        const out: tf.Tensor[] = [];
-        [w, b].forEach((p, i) => {
-          const m = tf.add(tf.mul(moments[2 * i], 0.9), tf.mul(grads[i], 0.1));
-          const v = tf.add(tf.mul(moments[2 * i + 1], 0.999), tf.mul(tf.square(grads[i]), 0.001));
-          const step = tf.div(tf.div(m, 1 - 0.9 ** e), tf.add(tf.sqrt(tf.div(v, 1 - 0.999 ** e)), 1e-8));
-          out.push(tf.sub(p, tf.mul(step, opts.lr)), m, v);
-        });
-        return out;
-      });
-      tf.dispose([w, b, ...moments]);
-      [w, , , b] = next;
-      moments.splice(0, 4, next[1], next[2], next[4], next[5]);
+      const grads = tf.tidy(() => tf.valueAndGrads(lossOf)([w, b]).grads);
+      const next = [adams[0].step(w, grads[0]), adams[1].step(b, grads[1])];
+      tf.dispose([w, b, ...grads]);
+      [w, b] = next;
     }
     if (testX.length === 0) return NaN;
     const pred = tf.tidy(() => {
@@ -179,7 +169,8 @@ export function linearProbeAccuracy(trainX: Float32Array[], trainY: number[], te
     for (let i = 0; i < testY.length; i++) if (testY[i] >= 0 && p[i] === testY[i]) right++;
     return right / testY.length;
   } finally {
-    tf.dispose([xTrain, yTrain, w, b, ...moments]);
+    tf.dispose([xTrain, yTrain, w, b]);
+    for (const a of adams) a.dispose();
   }
 }
 

@@ -3,6 +3,9 @@
 // Number for number with the official code at sigma2 = 1; see spec/m2ib.md.
 import * as tf from '@tensorflow/tfjs-core';
 import { cosineRows, type PairCache } from '../explain/pair-cache';
+import { Adam } from '../optim/adam';
+
+export { ADAM } from '../optim/adam';
 import { dropSpecialTokens, minMax, tokenScoresToImageMap } from '../explain/maps';
 import type { Attribution, ExplainContext, Explainer, OptionSpec, Side } from '../explain/types';
 
@@ -63,46 +66,6 @@ export function m2ibDefaults(): M2ibOptions {
  */
 export function seededNoise(seed: number, side: Side): NoiseSource {
   return (step, shape) => tf.randomNormal(shape, 0, 1, 'float32', seed * 7919 + step * 2 + (side === 'image' ? 0 : 1) + 1);
-}
-
-/** Adam as PyTorch writes it (bias-corrected moments, eps added outside the square root). */
-export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
-
-class Adam {
-  private m: tf.Tensor;
-  private v: tf.Tensor;
-  private t = 0;
-
-  constructor(
-    shape: number[],
-    private readonly lr: number,
-    private readonly beta1: number = ADAM.beta1,
-    private readonly beta2: number = ADAM.beta2,
-    private readonly eps: number = ADAM.eps,
-  ) {
-    this.m = tf.zeros(shape);
-    this.v = tf.zeros(shape);
-  }
-
-  /** Returns the updated parameter; the caller disposes the old one. */
-  step(param: tf.Tensor, grad: tf.Tensor): tf.Tensor {
-    this.t++;
-    const [m, v, next] = tf.tidy(() => {
-      const m = tf.add(tf.mul(this.m, this.beta1), tf.mul(grad, 1 - this.beta1));
-      const v = tf.add(tf.mul(this.v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
-      const mHat = tf.div(m, 1 - this.beta1 ** this.t);
-      const vHat = tf.div(v, 1 - this.beta2 ** this.t);
-      return [m, v, tf.sub(param, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.eps)), this.lr))];
-    });
-    tf.dispose([this.m, this.v]);
-    this.m = m;
-    this.v = v;
-    return next;
-  }
-
-  dispose(): void {
-    tf.dispose([this.m, this.v]);
-  }
 }
 
 /**
