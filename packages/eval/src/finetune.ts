@@ -22,19 +22,6 @@ export interface FinetuneOptions {
  */
 export const FINETUNE_HEAD_LR_FACTOR = 100;
 
-/** Seeded N(0, std²) values from the datasets Rng (tfjs reads a seed of 0 as "no seed"). */
-export function seededNormal(n: number, std: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rng.next())) * std;
-    const a = 2 * Math.PI * rng.next();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
-  }
-  return out;
-}
-
 function isVisionParam(name: string): boolean {
   return name.startsWith('vision_model.') || name.startsWith('visual_projection.');
 }
@@ -106,7 +93,7 @@ export function finetuneAccuracy(
     const logitsOf = (px: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(tf.mul(tf.sub(normalised(px), muT), Math.sqrt(p)), w), b);
 
     // Inside a tidy: a variable does not free the tensor it was made from.
-    const [w, b] = tf.tidy(() => [tf.variable(tf.tensor2d(seededNormal(p * classes, 0.01, opts.seed), [p, classes]), true), tf.variable(tf.zeros([classes]), true)]);
+    const [w, b] = tf.tidy(() => [tf.variable(tf.tensor2d(new Rng(opts.seed).normals(p * classes, 0.01), [p, classes]), true), tf.variable(tf.zeros([classes]), true)]);
     kept.push(w, b);
     const vars = [...tower, w, b];
     const lrOf = vars.map((x) => (x === w || x === b ? opts.lr * (opts.headLrFactor ?? FINETUNE_HEAD_LR_FACTOR) : opts.lr));

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam, readClipWeights, type ClipModel, type F32Dict } from '@ceb/core';
 import { Rng, split, type Sample, type SplitBy } from '@ceb/datasets';
-import { finetuneAccuracy, seededNormal } from './finetune';
+import { finetuneAccuracy } from './finetune';
 import { rankDescending, trapezoid } from './perturb';
 import type { DatasetMetric } from './types';
 
@@ -147,7 +147,7 @@ export function linearProbeAccuracy(trainX: Float32Array[], trainY: number[], te
   const yTrain = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(trainY, 'int32'), classes), 'float32'));
   // Plain tensors and core's Adam (PyTorch's update): nothing outlives the probe.
   // Seeded on the JS side: tf.randomNormal reads a seed of 0 (the default) as "unseeded".
-  let w: tf.Tensor = tf.tensor2d(seededNormal(d * classes, 0.01, opts.seed), [d, classes]);
+  let w: tf.Tensor = tf.tensor2d(new Rng(opts.seed).normals(d * classes, 0.01), [d, classes]);
   let b: tf.Tensor = tf.zeros([classes]);
   const adams = [new Adam(w.shape, opts.lr), new Adam(b.shape, opts.lr)];
   const lossOf = (wt: tf.Tensor, bt: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrain, tf.add(tf.matMul(xTrain, wt), bt)) as tf.Scalar;

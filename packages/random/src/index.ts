@@ -22,10 +22,16 @@ export class Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
-  /** Standard normal N(0, 1) (Box–Muller; uses two uniforms per call). */
-  normal(): number {
-    const u = this.next() || Number.MIN_VALUE;
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  /** n draws from N(0, std²): Box–Muller, two uniforms per pair of values (cos, sin). */
+  normals(n: number, std = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i += 2) {
+      const r = Math.sqrt(-2 * Math.log(1 - this.next())) * std; // 1 − u ∈ (0, 1]: never log 0
+      const a = 2 * Math.PI * this.next();
+      out[i] = r * Math.cos(a);
+      if (i + 1 < n) out[i + 1] = r * Math.sin(a);
+    }
+    return out;
   }
 
   /** Uniform integer in [0, n). */

@@ -72,16 +72,22 @@ describe('Rng (mulberry32)', () => {
   });
 });
 
-describe('normal and sub-streams', () => {
-  it('normal(): mean ≈ 0 and variance ≈ 1 over 20,000 draws, seeded', () => {
-    const r = new Rng(5);
-    const xs = Array.from({ length: 20000 }, () => r.normal());
+describe('normals and sub-streams', () => {
+  it('normals(): mean ≈ 0 and standard deviation ≈ std over 20,000 draws, seeded', () => {
+    const xs = new Rng(5).normals(20000, 2);
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
-    // Standard errors: 1/√n ≈ 0.007 for the mean, √(2/n) ≈ 0.01 for the variance.
-    expect(Math.abs(mean)).toBeLessThan(0.03);
-    expect(Math.abs(variance - 1)).toBeLessThan(0.04);
-    expect(new Rng(5).normal()).toBe(xs[0]);
+    // Standard errors: 2/√n ≈ 0.014 for the mean, 4·√(2/n) ≈ 0.04 for the variance (4).
+    expect(Math.abs(mean)).toBeLessThan(0.06);
+    expect(Math.abs(variance - 4)).toBeLessThan(0.16);
+    expect(Array.from(new Rng(5).normals(3, 2))).toEqual(Array.from(xs.subarray(0, 3)));
+    // Box–Muller by hand for the first pair: r = √(−2 ln(1 − u₁))·2, a = 2π·u₂.
+    const r = new Rng(5);
+    const u1 = r.next();
+    const u2 = r.next();
+    const rad = Math.sqrt(-2 * Math.log(1 - u1)) * 2;
+    expect(xs[0]).toBeCloseTo(rad * Math.cos(2 * Math.PI * u2), 5);
+    expect(xs[1]).toBeCloseTo(rad * Math.sin(2 * Math.PI * u2), 5);
   });
 
   it('subSeed gives distinct streams per stream index and per seed', () => {

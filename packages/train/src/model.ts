@@ -79,19 +79,6 @@ export function geometryConfig(g: TinyGeometry): ClipConfig {
   return parseClipConfig(configJson(g), 'tiny geometry');
 }
 
-/** Standard normal draws from the project's seeded generator (Box–Muller). */
-function gaussian(rng: Rng, n: number, std: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = 1 - rng.next();
-    const v = rng.next();
-    const r = Math.sqrt(-2 * Math.log(u)) * std;
-    out[i] = r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
-  }
-  return out;
-}
-
 /**
  * CLIP-like initial weights, seeded: LayerNorms 1/0, biases 0, logit_scale ln(1/0.07),
  * the class embedding N(0, width^-½) (as OpenAI's), every other weight N(0, 0.02)
@@ -106,8 +93,8 @@ export function initWeights(config: ClipConfig, seed: number): F32Dict {
     if (key === 'logit_scale') data = Float32Array.of(LOGIT_SCALE_INIT);
     else if (/(layer_norm\d?|layrnorm|layernorm)\.weight$/.test(key)) data = new Float32Array(n).fill(1);
     else if (key.endsWith('.bias')) data = new Float32Array(n);
-    else if (key.endsWith('class_embedding')) data = gaussian(rng, n, config.vision.hiddenSize ** -0.5);
-    else data = gaussian(rng, n, 0.02);
+    else if (key.endsWith('class_embedding')) data = rng.normals(n, config.vision.hiddenSize ** -0.5);
+    else data = rng.normals(n, 0.02);
     dict.set(key, { shape, data });
   }
   return dict;

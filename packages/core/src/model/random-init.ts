@@ -12,14 +12,6 @@ export const VIT_B32_CONFIG = {
   vision_config: { hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12, num_attention_heads: 12, image_size: 224, patch_size: 32 },
 };
 
-/** Seeded N(0, std²) values. */
-function gaussian(n: number, std: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rng.normal() * std;
-  return out;
-}
-
 /** HF-named random weights for a config: LayerNorm 1/0, everything else N(0, 0.02²). */
 export function randomClipWeights(config: ClipConfig, seed = 0): F32Dict {
   const dict: F32Dict = new Map();
@@ -29,7 +21,7 @@ export function randomClipWeights(config: ClipConfig, seed = 0): F32Dict {
     let data: Float32Array;
     if (name === 'logit_scale') data = Float32Array.of(Math.log(100));
     else if (/norm|layrnorm/.test(name)) data = new Float32Array(n).fill(name.endsWith('.weight') ? 1 : 0);
-    else data = gaussian(n, 0.02, seed * 1000 + k++);
+    else data = new Rng(seed * 1000 + k++).normals(n, 0.02);
     dict.set(name, { shape, data });
   }
   return dict;
