@@ -80,21 +80,35 @@ export function geometryConfig(g: TinyGeometry): ClipConfig {
 }
 
 /**
- * CLIP-like initial weights, seeded: LayerNorms 1/0, biases 0, logit_scale ln(1/0.07),
- * the class embedding N(0, width^-½) (as OpenAI's), every other weight N(0, 0.02)
- * (Hugging Face's initializer_range), in the order of `expectedShapes`.
+ * Hugging Face CLIP's initialisation (CLIPPreTrainedModel._init_weights, factor 1), seeded:
+ * LayerNorms 1/0, biases 0, logit_scale ln(1/0.07), the class embedding N(0, width^-½),
+ * embeddings N(0, 0.02), attention q/k/v and fc2 N(0, width^-½·(2·layers)^-½), out_proj
+ * N(0, width^-½), fc1 N(0, (2·width)^-½), each projection N(0, its input width^-½).
+ * Why not N(0, 0.02) everywhere: at these widths that leaves both towers near-constant
+ * at init, and training sat on a loss plateau (≈ 3.71) for hundreds to thousands of steps.
  */
 export function initWeights(config: ClipConfig, seed: number): F32Dict {
   const rng = new Rng(seed);
   const dict: F32Dict = new Map();
+  const std = (key: string): number => {
+    const tower = key.startsWith('vision_model.') ? config.vision : config.text;
+    const d = tower.hiddenSize;
+    const inProj = d ** -0.5 * (2 * tower.numLayers) ** -0.5;
+    if (/self_attn\.(q|k|v)_proj\.weight$/.test(key) || key.endsWith('mlp.fc2.weight')) return inProj;
+    if (key.endsWith('self_attn.out_proj.weight')) return d ** -0.5;
+    if (key.endsWith('mlp.fc1.weight')) return (2 * d) ** -0.5;
+    if (key === 'visual_projection.weight') return config.vision.hiddenSize ** -0.5;
+    if (key === 'text_projection.weight') return config.text.hiddenSize ** -0.5;
+    if (key.endsWith('class_embedding')) return config.vision.hiddenSize ** -0.5;
+    return 0.02;
+  };
   for (const [key, shape] of expectedShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
     let data: Float32Array;
     if (key === 'logit_scale') data = Float32Array.of(LOGIT_SCALE_INIT);
     else if (/(layer_norm\d?|layrnorm|layernorm)\.weight$/.test(key)) data = new Float32Array(n).fill(1);
     else if (key.endsWith('.bias')) data = new Float32Array(n);
-    else if (key.endsWith('class_embedding')) data = rng.normals(n, config.vision.hiddenSize ** -0.5);
-    else data = rng.normals(n, 0.02);
+    else data = rng.normals(n, std(key));
     dict.set(key, { shape, data });
   }
   return dict;

@@ -93,3 +93,45 @@ describe('learningRate', () => {
     expect(learningRate(100, 100, 1, 10)).toBeCloseTo(0.05);
   });
 });
+
+describe('initWeights', () => {
+  const rms = (d: Float32Array) => Math.sqrt(d.reduce((a, x) => a + x * x, 0) / d.length);
+
+  it("draws each weight at Hugging Face CLIP's scale for its role", () => {
+    // vision width 64, 2 layers; text width 32, 2 layers. Expected stds by hand:
+    // q/k/v and fc2 = d^-½·(2L)^-½, out_proj = d^-½, fc1 = (2d)^-½, projections = d^-½.
+    const g = { ...DEFAULT_GEOMETRY, imageSize: 64, patchSize: 8, visionWidth: 64, visionLayers: 2, textWidth: 32, textLayers: 2, projectionDim: 16 };
+    const w = initWeights(geometryConfig(g), 1);
+    const expected: Record<string, number> = {
+      'vision_model.encoder.layers.0.self_attn.q_proj.weight': 1 / 16, // 64^-½ · 4^-½
+      'vision_model.encoder.layers.1.mlp.fc2.weight': 1 / 16,
+      'vision_model.encoder.layers.0.self_attn.out_proj.weight': 1 / 8,
+      'vision_model.encoder.layers.0.mlp.fc1.weight': 1 / Math.sqrt(128),
+      'visual_projection.weight': 1 / 8,
+      'vision_model.embeddings.class_embedding': 1 / 8,
+      'text_model.encoder.layers.1.self_attn.v_proj.weight': 1 / Math.sqrt(32) / 2,
+      'text_projection.weight': 1 / Math.sqrt(32),
+      'vision_model.embeddings.patch_embedding.weight': 0.02,
+      'text_model.embeddings.token_embedding.weight': 0.02,
+    };
+    for (const [key, std] of Object.entries(expected)) {
+      const t = w.get(key);
+      expect(t, key).toBeDefined();
+      expect(rms(t!.data) / std, key).toBeGreaterThan(0.9);
+      expect(rms(t!.data) / std, key).toBeLessThan(1.1);
+    }
+    expect([...w.get('vision_model.pre_layrnorm.weight')!.data].every((x) => x === 1)).toBe(true);
+    expect([...w.get('text_model.encoder.layers.0.mlp.fc1.bias')!.data].every((x) => x === 0)).toBe(true);
+    expect(w.get('logit_scale')!.data[0]).toBeCloseTo(Math.log(1 / 0.07), 5);
+  });
+
+  it('is seeded', () => {
+    const config = geometryConfig({ ...DEFAULT_GEOMETRY, imageSize: 64, patchSize: 16, visionWidth: 32, visionLayers: 1, textWidth: 32, textLayers: 1, projectionDim: 16 });
+    const a = initWeights(config, 4);
+    const b = initWeights(config, 4);
+    const c = initWeights(config, 5);
+    const k = 'vision_model.encoder.layers.0.self_attn.q_proj.weight';
+    expect([...a.get(k)!.data]).toEqual([...b.get(k)!.data]);
+    expect([...a.get(k)!.data]).not.toEqual([...c.get(k)!.data]);
+  });
+});
