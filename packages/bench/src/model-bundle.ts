@@ -5,8 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   ClipTokenizer,
   loadAndPreprocess,
+  describeQuirks,
   loadClip,
   type ClipModel,
+  type ModelQuirks,
   type PairInput,
   type RgbImage,
 } from '@ceb/core';
@@ -17,8 +19,9 @@ export interface ModelBundle {
   path: string;
 }
 
-export async function loadModelBundle(path: string): Promise<ModelBundle> {
-  const model = await loadClip(path);
+/** Loads a model and its tokenizer; `quirks` departs from standard CLIP for parity (see core's ModelQuirks). */
+export async function loadModelBundle(path: string, quirks: ModelQuirks = {}): Promise<ModelBundle> {
+  const model = await loadClip(path, { quirks });
   const dir = statSync(path).isDirectory() ? path : dirname(path);
   const tokenizer = ClipTokenizer.fromModelDir(dir);
   const { vocabSize, bosTokenId, eosTokenId } = model.config.text;
@@ -29,6 +32,12 @@ export async function loadModelBundle(path: string): Promise<ModelBundle> {
     );
   }
   return { model, tokenizer, path };
+}
+
+/** " (with quirks: …)" for a log line, or "" for a standard model. */
+export function quirksNote(model: ClipModel): string {
+  const q = describeQuirks(model.quirks);
+  return q.length ? ` (with quirks: ${q.join('; ')})` : '';
 }
 
 export interface PreparedPair {

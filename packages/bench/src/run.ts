@@ -8,7 +8,7 @@ import { decodeNpy, encodeNpy, expandRunDirs } from '@ceb/report';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { stringify as toYaml } from 'yaml';
-import { initBackend, mapBoxToModel, PairCache, type Attribution, type Box, type PairInput, type Side } from '@ceb/core';
+import { describeQuirks, initBackend, mapBoxToModel, PairCache, type Attribution, type Box, type PairInput, type Side } from '@ceb/core';
 import { METHODS } from '@ceb/baselines';
 import { METRICS, parseNumberList, resolveParams, runRoar, sanityScore, roarSplit, type PairMetric, type RoarItem } from '@ceb/eval';
 import type { Sample } from '@ceb/datasets';
@@ -77,7 +77,7 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
   let samples = set.samples;
   if (opts.limit) samples = samples.slice(0, opts.limit);
   const mine = samples.map((s, i) => ({ s, i })).filter(({ i }) => i % shard.count === shard.index);
-  const bundle = await loadModelBundle(cfg.model);
+  const bundle = await loadModelBundle(cfg.model, cfg.modelQuirks);
   const { model } = bundle;
 
   store.writeText(FILES.config, toYaml(cfg));
@@ -90,6 +90,7 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
     model: {
       path: model.source.path,
       layout: model.source.layout,
+      quirks: describeQuirks(model.quirks),
       vision: { imageSize: model.config.vision.imageSize, patchSize: model.config.vision.patchSize, hiddenSize: model.config.vision.hiddenSize, numLayers: model.config.vision.numLayers },
       text: { hiddenSize: model.config.text.hiddenSize, numLayers: model.config.text.numLayers },
     },

@@ -187,6 +187,7 @@ describe('config errors name the key and what is allowed', () => {
     expect(() => loadConfig(bad('unknown-dataset', (c) => ((c.dataset as Record<string, unknown>).imageroot = 'x')))).toThrow(/dataset\.imageroot: unknown key/);
     expect(() => loadConfig(bad('unknown-option', (c) => ((c.methods as Record<string, Record<string, unknown>>).m2ib.gamma = 1)))).toThrow(/methods\.m2ib\.gamma: unknown option; known: layer/);
     expect(() => loadConfig(bad('unknown-method', (c) => ((c.methods as Record<string, unknown>).lime = {})))).toThrow(/methods\.lime: unknown method; known: m2ib/);
+    expect(() => loadConfig(bad('unknown-quirk', (c) => (c.modelQuirks = { noCausalMask: true })))).toThrow(/modelQuirks\.noCausalMask: unknown key/);
     expect(() => loadConfig(bad('unknown-metric', (c) => ((c.metrics as Record<string, unknown>).auc = {})))).toThrow(/metrics\.auc: unknown metric; known:/);
     expect(() => loadConfig(bad('metric-methods', (c) => ((c.metrics as Record<string, unknown>).localisation = { methods: ['gradcam'] })))).toThrow(/metrics\.localisation\.methods: "gradcam" is not one of the run's methods \(m2ib, random\)/);
   });
@@ -194,6 +195,7 @@ describe('config errors name the key and what is allowed', () => {
   it('a wrong type or value', () => {
     expect(() => loadConfig(bad('bad-seed', (c) => (c.seed = 'abc')))).toThrow(/seed: .*number/i);
     expect(() => loadConfig(bad('bad-beta', (c) => ((c.methods as Record<string, Record<string, unknown>>).m2ib.beta = [0.1, 'x'])))).toThrow(/methods\.m2ib\[1\]\.beta: expected a number/);
+    expect(() => loadConfig(bad('bad-quirk', (c) => (c.modelQuirks = { textCausalMask: 'no' })))).toThrow(/modelQuirks\.textCausalMask: .*boolean/i);
     expect(() => loadConfig(bad('bad-kind', (c) => ((c.dataset as Record<string, unknown>).kind = 'coco')))).toThrow(/dataset\.kind/);
     expect(() => loadConfig(bad('bad-param', (c) => ((c.metrics as Record<string, Record<string, unknown>>).localisation = { tolerance: 'far' })))).toThrow(/metrics\.localisation\.tolerance: expected a number/);
   });

@@ -51,6 +51,22 @@ describe('explain', () => {
     expect(res.files.length).toBe(4);
   });
 
+  it('parity quirks reach the model: the pair is scored differently and the printout says so', async () => {
+    const run = async (quirks?: { textCausalMask?: boolean }) => {
+      const lines: string[] = [];
+      const res = await runExplain(
+        { model: CLIP_FIXTURE_DIR, image, text: 'a photo of a cat', method: 'random', out: mkdtempSync(join(tmpdir(), 'explain-q-')), backend: 'wasm', options: {}, quirks },
+        (l) => lines.push(l),
+      );
+      return { similarity: res.similarity, lines };
+    };
+    const standard = await run();
+    const bidirectional = await run({ textCausalMask: false });
+    expect(Math.abs(standard.similarity - bidirectional.similarity)).toBeGreaterThan(1e-4);
+    expect(standard.lines[0]).not.toContain('quirks');
+    expect(bidirectional.lines[0]).toContain('with quirks: text tower without the causal mask');
+  });
+
   it('a bad option value or an unknown option names the option and what is allowed', () => {
     expect(() => checkOptions(M2IB_OPTIONS, { beta: 'x' }, '--method m2ib')).toThrow(/--method m2ib\.beta: expected a number/);
     expect(() => checkOptions(M2IB_OPTIONS, { layer: '1.5' }, '--method m2ib')).toThrow(/layer: expected an integer/);

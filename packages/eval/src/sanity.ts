@@ -64,7 +64,7 @@ export function randomizeDict(dict: F32Dict, prefixes: readonly string[], seed: 
 export async function randomizeFromTop(model: ClipModel, k: number, seed: number, weights?: F32Dict): Promise<ClipModel> {
   const prefixes = topBlockPrefixes(model, k);
   const dict = weights ?? (await readClipWeights(model.source.path)).dict;
-  return buildClip(randomizeDict(dict, prefixes, seed), model.config, model.source);
+  return buildClip(randomizeDict(dict, prefixes, seed), model.config, model.source, { quirks: model.quirks });
 }
 
 export interface SanityOptions {

@@ -228,7 +228,8 @@ function header(ctx: Ctx, now: Date): string {
     ]
       .filter(Boolean)
       .join('; ');
-    dl.push(['model', `${esc(m.path ?? '?')}${m.layout ? ` (${esc(m.layout)} layout)` : ''}${geom ? `<div class="muted">${esc(geom)}</div>` : ''}`]);
+    const quirks = Array.isArray(m.quirks) && m.quirks.length ? `<div class="warn">run with parity quirks: ${esc(m.quirks.join('; '))}</div>` : '';
+    dl.push(['model', `${esc(m.path ?? '?')}${m.layout ? ` (${esc(m.layout)} layout)` : ''}${geom ? `<div class="muted">${esc(geom)}</div>` : ''}${quirks}`]);
   }
   const d = info.dataset;
   if (d) dl.push(['data set', `${esc(d.name ?? '?')}${d.kind ? ` (${esc(d.kind)})` : ''}, split <b>${esc(d.split ?? '?')}</b>${d.path ? `<div class="muted">${esc(d.path)}</div>` : ''}`]);

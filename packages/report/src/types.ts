@@ -38,6 +38,8 @@ export interface RunInfo {
   model?: {
     path?: string;
     layout?: string;
+    /** Departures from standard CLIP the run used (parity quirks), in words; absent or [] if none. */
+    quirks?: string[];
     vision?: Record<string, unknown>;
     text?: Record<string, unknown>;
     [k: string]: unknown;

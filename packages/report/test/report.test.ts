@@ -130,6 +130,16 @@ describe('report.html', () => {
     }
     // 1 distinct failed sample + 1 error without a sample
     expect(head).toContain('<b>2</b> (1 distinct failed sample + 1 error not tied to a sample; 2 error records)');
+    expect(head).not.toContain('parity quirks');
+  });
+
+  it('says when the model ran with parity quirks', async () => {
+    const quirky = await writeRunDir(join(root, 'run-quirks'), {
+      run: { model: { ...runJson().model, quirks: ['text tower without the causal mask', 'text projection applied twice'] } },
+    });
+    const h = await renderReport(readRun(quirky), { now: new Date('2026-01-03T00:00:00Z') });
+    const head = h.slice(0, h.indexOf('</header>'));
+    expect(head).toContain('run with parity quirks: text tower without the causal mask; text projection applied twice');
   });
 
   it('draws one inline SVG per chart', () => {

@@ -2,10 +2,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { BACKEND_NAMES, checkOptions, describeBackend, heatmapOverlayPng, initBackend, PairCache, withDefaults, type Attribution, type BackendName } from '@ceb/core';
+import { BACKEND_NAMES, checkOptions, type ModelQuirks, describeBackend, heatmapOverlayPng, initBackend, PairCache, withDefaults, type Attribution, type BackendName } from '@ceb/core';
 import { formatMethodList, getMethod } from '@ceb/baselines';
 import { encodeNpy } from '@ceb/report';
-import { loadModelBundle, preparePair } from '../model-bundle';
+import { loadModelBundle, preparePair, quirksNote } from '../model-bundle';
 
 export interface ExplainArgs {
   model: string;
@@ -19,6 +19,8 @@ export interface ExplainArgs {
   options: Record<string, unknown>;
   /** Per-side overrides (e.g. M2IB's text layer on a text tower of another depth). */
   sideOptions?: { image?: Record<string, unknown>; text?: Record<string, unknown> };
+  /** Departures from standard CLIP, for parity (see core's ModelQuirks). */
+  quirks?: ModelQuirks;
 }
 
 export interface ExplainOutput {
@@ -40,7 +42,7 @@ export async function runExplain(args: ExplainArgs, log: (line: string) => void 
   const optionsFor = (side: 'image' | 'text') =>
     withDefaults(method.options, checkOptions(method.options, { ...args.options, ...args.sideOptions?.[side] }, `--method ${method.name}`));
   const backend = await initBackend(args.backend);
-  const bundle = await loadModelBundle(args.model);
+  const bundle = await loadModelBundle(args.model, args.quirks);
   const prepared = await preparePair(bundle, args.image, args.text, { truncate: args.truncate });
   const cache = new PairCache(bundle.model, prepared.pair);
   const out = resolve(args.out);
@@ -53,7 +55,7 @@ export async function runExplain(args: ExplainArgs, log: (line: string) => void 
   };
   try {
     const similarity = cache.similarity();
-    log(`model ${bundle.model.source.path} · backend ${describeBackend(backend)}`);
+    log(`model ${bundle.model.source.path}${quirksNote(bundle.model)} · backend ${describeBackend(backend)}`);
     log(`cosine similarity of the pair: ${similarity.toFixed(4)}${prepared.truncated ? ' (caption truncated)' : ''}`);
     for (const side of method.sides) {
       const options = optionsFor(side);
@@ -103,6 +105,8 @@ export function createExplainCommand(): Command {
     .option('--seed <n>', 'seed (random methods)')
     .option('--opt <key=value>', 'any other method option (repeatable)', collect, [])
     .option('--truncate', 'cut captions longer than the context instead of failing')
+    .option('--text-no-causal-mask', "parity quirk: run the text tower without its causal mask (the M2IB chest X-ray wrapper's)")
+    .option('--text-projection-twice', "parity quirk: apply the text projection twice (the M2IB chest X-ray wrapper's)")
     .option('--list-methods', 'print every method with its options and defaults')
     .action(async (o) => {
       if (o.listMethods) {
@@ -120,6 +124,9 @@ export function createExplainCommand(): Command {
         options[kv.slice(0, i)] = kv.slice(i + 1);
       }
       const sideOptions = o.textLayer !== undefined ? { text: { layer: o.textLayer } } : undefined;
-      await runExplain({ model: o.model, image: o.image, text: o.text, method: o.method, out: o.out, backend: o.backend, truncate: o.truncate, options, sideOptions });
+      const quirks: ModelQuirks = {};
+      if (o.textNoCausalMask) quirks.textCausalMask = false;
+      if (o.textProjectionTwice) quirks.textProjectionTwice = true;
+      await runExplain({ model: o.model, image: o.image, text: o.text, method: o.method, out: o.out, backend: o.backend, truncate: o.truncate, options, sideOptions, quirks });
     });
 }

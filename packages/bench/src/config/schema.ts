@@ -73,6 +73,14 @@ export const configSchema = z
     backend: z.enum(BACKEND_NAMES as [string, ...string[]]).default('auto'),
     /** Model folder or checkpoint file. */
     model: z.string(),
+    /**
+     * Departures from standard CLIP, for parity with code that has them: the M2IB code's
+     * chest X-ray wrapper runs its text tower with { textCausalMask: false, textProjectionTwice: true }.
+     */
+    modelQuirks: z
+      .object({ textCausalMask: z.boolean().optional(), textProjectionTwice: z.boolean().optional() })
+      .strict()
+      .default({}),
     dataset: datasetSchema,
     /** method name → options; a list value sweeps that option; `image:` / `text:` override per side. */
     methods: z.record(z.string(), methodEntry),

@@ -24,7 +24,29 @@ export interface ClipModel {
    */
   params: Map<string, tf.Tensor>;
   trainable: boolean;
+  /** Departures from standard CLIP it was built with (none for a standard model). */
+  quirks: ModelQuirks;
   dispose(): void;
+}
+
+/**
+ * Departures from standard CLIP, for parity with code that has them (spec/m2ib.md, "Known
+ * quirks"): the chest X-ray wrapper of the official M2IB code runs its text tower without
+ * the causal mask and applies the text projection twice. Off unless asked for.
+ */
+export interface ModelQuirks {
+  /** false: text tokens attend in both directions. Default true (standard CLIP). */
+  textCausalMask?: boolean;
+  /** true: the text projection is applied twice (needs a square projection). Default false. */
+  textProjectionTwice?: boolean;
+}
+
+/** The quirks that differ from standard CLIP, as words for logs and reports; [] if none. */
+export function describeQuirks(q: ModelQuirks): string[] {
+  const out: string[] = [];
+  if (q.textCausalMask === false) out.push('text tower without the causal mask');
+  if (q.textProjectionTwice) out.push('text projection applied twice');
+  return out;
 }
 
 export interface BuildOptions {
@@ -33,6 +55,7 @@ export interface BuildOptions {
    * layers, one-hot token lookup). Slower; for training small models only.
    */
   trainable?: boolean;
+  quirks?: ModelQuirks;
 }
 
 let nextModelId = 0;
@@ -98,6 +121,13 @@ export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['
     blocks('vision_model', v.numLayers, v.numHeads, v.layerNormEps, v.act),
   );
   const t = config.text;
+  const quirks: ModelQuirks = { ...opts.quirks };
+  const textProjection = dict.get('text_projection.weight')!;
+  if (quirks.textProjectionTwice && textProjection.shape[0] !== textProjection.shape[1]) {
+    throw new Error(
+      `textProjectionTwice: text_projection is ${textProjection.shape.join('×')}; applying it twice needs a square projection (the chest X-ray model's is 512×512)`,
+    );
+  }
   const text = new TextTower(
     t,
     {
@@ -108,6 +138,7 @@ export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['
       projection: linear('text_projection', false),
     },
     blocks('text_model', t.numLayers, t.numHeads, t.layerNormEps, t.act),
+    { causalMask: quirks.textCausalMask !== false, projectionTwice: quirks.textProjectionTwice === true },
   );
   if (!dict.has('logit_scale')) dict.set('logit_scale', { shape: [], data: Float32Array.of(config.logitScaleInit) });
   const logitScaleParam = tensorFrom('logit_scale');
@@ -122,6 +153,7 @@ export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['
     encodeText: (ids) => tf.tidy(() => text.head(text.runBlocks(text.embed(ids)).h, ids)),
     params,
     trainable,
+    quirks,
     dispose: () => {
       vision.dispose();
       text.dispose();

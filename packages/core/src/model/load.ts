@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readClipConfig, type ClipConfig } from './config';
-import { buildClip, type ClipModel } from './clip';
+import { buildClip, type ClipModel, type ModelQuirks } from './clip';
 import {
   checkShapes,
   detectLayout,
@@ -21,6 +21,8 @@ export interface LoadClipOptions {
   config?: ClipConfig;
   /** Head counts for checkpoints without config.json whose heads are not width / 64. */
   heads?: { vision?: number; text?: number };
+  /** Departures from standard CLIP, for parity with code that has them (default: none). */
+  quirks?: ModelQuirks;
 }
 
 const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin', 'model.pt'];
@@ -65,5 +67,5 @@ export async function loadClip(path: string, opts: LoadClipOptions = {}): Promis
     configFrom = 'inferred';
   }
   checkShapes(dict, config, weightsPath);
-  return buildClip(dict, config, { path: weightsPath, layout, configFrom });
+  return buildClip(dict, config, { path: weightsPath, layout, configFrom }, { quirks: opts.quirks });
 }

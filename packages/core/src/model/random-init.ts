@@ -1,7 +1,7 @@
 // A randomly initialised CLIP of any geometry, built in memory (for benchmarks and tests
 // that need the real ViT-B/32 sizes without its weights).
 import { Rng } from '@ceb/random';
-import { buildClip, type ClipModel } from './clip';
+import { buildClip, type BuildOptions, type ClipModel } from './clip';
 import { parseClipConfig, type ClipConfig } from './config';
 import { expectedShapes, type F32Dict } from './layout';
 
@@ -28,7 +28,7 @@ export function randomClipWeights(config: ClipConfig, seed = 0): F32Dict {
 }
 
 /** A random CLIP for a config.json-shaped object (default: ViT-B/32). */
-export function randomClip(configJson: Record<string, unknown> = VIT_B32_CONFIG, seed = 0, opts: { trainable?: boolean } = {}): ClipModel {
+export function randomClip(configJson: Record<string, unknown> = VIT_B32_CONFIG, seed = 0, opts: BuildOptions = {}): ClipModel {
   const config = parseClipConfig(configJson, 'random model config');
   return buildClip(randomClipWeights(config, seed), config, { path: '(random weights in memory)', layout: 'hf', configFrom: 'given' }, opts);
 }

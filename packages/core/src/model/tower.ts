@@ -161,6 +161,12 @@ export function poolIndices(ids: TokenIds): number[] {
   });
 }
 
+/** How the text tower runs: standard CLIP is causal with one projection (see ModelQuirks). */
+export interface TextBehaviour {
+  causalMask: boolean;
+  projectionTwice: boolean;
+}
+
 export class TextTower extends TowerBase {
   private masks = new Map<number, tf.Tensor2D>();
 
@@ -168,12 +174,14 @@ export class TextTower extends TowerBase {
     readonly config: TextConfig,
     readonly w: TextWeights,
     blocks: Block[],
+    readonly behaviour: TextBehaviour = { causalMask: true, projectionTwice: false },
   ) {
     super(blocks);
   }
 
   /** Causal mask: a large negative above the diagonal, so those probabilities are exactly 0. */
-  protected override blockMask(l: number): tf.Tensor2D {
+  protected override blockMask(l: number): tf.Tensor2D | undefined {
+    if (!this.behaviour.causalMask) return undefined;
     let m = this.masks.get(l);
     if (!m) {
       const data = new Float32Array(l * l);
@@ -242,7 +250,8 @@ export class TextTower extends TowerBase {
 
   /** Projected, not normalised, text embedding [B, P]. */
   head(h: tf.Tensor3D, ids: TokenIds): tf.Tensor2D {
-    return this.w.projection.apply(this.pool(h, ids)) as tf.Tensor2D;
+    const once = this.w.projection.apply(this.pool(h, ids)) as tf.Tensor2D;
+    return this.behaviour.projectionTwice ? (this.w.projection.apply(once) as tf.Tensor2D) : once;
   }
 
   dispose(): void {
