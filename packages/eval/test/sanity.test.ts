@@ -67,6 +67,19 @@ describe('randomising weights', () => {
     r0.dispose();
     r2.dispose();
   });
+  it('the randomised copy keeps the model\'s parity quirks (depth 0 scores text exactly as the original)', async () => {
+    const quirky = await loadClip(CLIP_FIXTURE_DIR, { quirks: { textCausalMask: false } });
+    const copy = await randomizeFromTop(quirky, 0, 1, weights);
+    try {
+      expect(copy.quirks).toEqual({ textCausalMask: false });
+      const ids = [pairs[0].ids];
+      const [a, b] = [quirky, copy].map((m) => tf.tidy(() => m.encodeText(ids)).dataSync());
+      expect(Array.from(b)).toEqual(Array.from(a));
+    } finally {
+      quirky.dispose();
+      copy.dispose();
+    }
+  });
 });
 
 describe('sanityScore', () => {
