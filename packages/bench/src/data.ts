@@ -1,5 +1,5 @@
 // The data set of a run: loaded with the datasets package, limited with a seed, split.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   generateSyntheticSet,
@@ -7,6 +7,7 @@ import {
   loadMsCxr,
   sample as seededSample,
   split,
+  SYNTHETIC_MANIFEST_FILE,
   SYNTHETIC_MSCXR_FILE,
   type Sample,
   type SampleError,
@@ -24,14 +25,27 @@ export interface LoadedSet {
   split: string;
 }
 
+/** The count and seed a synthetic set folder was generated with (its manifest), if readable. */
+function generatedWith(dir: string): { count: number; seed: number } | undefined {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, SYNTHETIC_MANIFEST_FILE), 'utf8')) as { count?: unknown; seed?: unknown };
+    return typeof m.count === 'number' && typeof m.seed === 'number' ? { count: m.count, seed: m.seed } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function loadDataset(cfg: BenchConfig, log: (s: string) => void = () => {}): Promise<LoadedSet> {
   const d = cfg.dataset;
   let loaded: { samples: Sample[]; errors: SampleError[] };
   let path: string;
   if (d.kind === 'synthetic') {
     path = join(d.dir, SYNTHETIC_MSCXR_FILE);
-    if (!existsSync(path)) {
-      log(`generating the synthetic set (${d.count} images, seed ${d.seed}) in ${d.dir}`);
+    const was = generatedWith(d.dir);
+    if (!existsSync(path) || was?.count !== d.count || was?.seed !== d.seed) {
+      // A set generated earlier with another count or seed is not the set this config asks for.
+      const why = existsSync(path) ? ` (it held ${was ? `${was.count} images, seed ${was.seed}` : 'an unreadable manifest'})` : '';
+      log(`generating the synthetic set (${d.count} images, seed ${d.seed}) in ${d.dir}${why}`);
       await generateSyntheticSet({ outDir: d.dir, count: d.count, seed: d.seed, layouts: ['mscxr'] });
     }
     loaded = await loadMsCxr({ csv: path, imageRoot: d.dir });
