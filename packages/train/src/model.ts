@@ -22,8 +22,8 @@ export interface TinyGeometry {
 
 export const DEFAULT_GEOMETRY: TinyGeometry = {
   vocabSize: 576,
-  imageSize: 224,
-  patchSize: 32,
+  imageSize: 112,
+  patchSize: 16,
   visionWidth: 96,
   visionLayers: 3,
   visionHeads: 4,
