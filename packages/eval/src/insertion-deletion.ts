@@ -92,6 +92,7 @@ export interface InsertionDeletionParams extends Record<string, number | string 
   blurSize: number;
   blurSigma: number;
   blurPadding: BlurPadding;
+  insertionStart: 'blur' | 'substrate';
   textSubstrate: TextSubstrate;
   batch: number;
 }
@@ -102,13 +103,21 @@ export const insertionDeletion: PairMetric<InsertionDeletionParams> = {
   description: 'RISE insertion and deletion AUC (image pixels or caption tokens by decreasing saliency)',
   higherIsBetter: { insertion: true, deletion: false },
   substrate:
-    'image deletion: 0 in normalised space (the mean colour); image insertion starts from a Gaussian blur (kernel 11, σ 5) of the normalised image; text: id 0 (or zeroed token embedding) with BOS/EOS kept',
+    'image deletion: 0 in normalised space (the mean colour); image insertion starts from a Gaussian blur (kernel 11, σ 5) of the normalised image, or from the deletion substrate with insertionStart: substrate; text: id 0 (or zeroed token embedding) with BOS/EOS kept',
   params: {
     step: { type: 'integer', default: 224, min: 1, description: 'pixels removed/inserted per iteration (224 or 1792 in the RISE paper at 224²)' },
     textStep: { type: 'integer', default: 1, min: 1, description: 'caption tokens removed/inserted per iteration' },
     blurSize: { type: 'integer', default: 11, min: 1, description: 'Gaussian kernel size of the insertion start image (odd)' },
     blurSigma: { type: 'number', default: 5, min: 1e-6, description: 'Gaussian σ of the insertion start image' },
     blurPadding: { type: 'string', default: 'reflect', choices: ['reflect', 'zero'], description: 'border handling of the blur (reflect: mirror without repeating the edge; zero: the RISE code)' },
+    insertionStart: {
+      type: 'string',
+      default: 'blur',
+      choices: ['blur', 'substrate'],
+      // Flat-coloured objects (the synthetic set) survive the blur: the blurred image scores
+      // about as high as the input, so every insertion curve is flat and the AUC says nothing.
+      description: 'image insertion starts from the blurred image (RISE) or from the deletion substrate (the mean colour)',
+    },
     textSubstrate: { type: 'string', default: 'id0', choices: ['id0', 'zero-embedding'], description: 'what a removed caption token becomes' },
     batch: { type: 'integer', default: 16, min: 1, description: 'perturbed inputs per forward pass' },
   },
@@ -122,7 +131,10 @@ export const insertionDeletion: PairMetric<InsertionDeletionParams> = {
       const { imageSize: s, numChannels: c } = model.config.vision;
       checkImageMap(a.scores, s);
       const image = (await pair.pixels.data()) as Float32Array;
-      const start = blurCHW(image, c, s, s, { size: p.blurSize, sigma: p.blurSigma, padding: p.blurPadding });
+      const start =
+        p.insertionStart === 'substrate'
+          ? new Float32Array(image.length) // 0 in normalised space, as deletion's substrate
+          : blurCHW(image, c, s, s, { size: p.blurSize, sigma: p.blurSigma, padding: p.blurPadding });
       curves = await imageCurves({ image, channels: c, map: a.scores, start, step: p.step, score: imageScorer(model, other, p.batch), chunk: p.batch });
     } else {
       checkTextScores(a.scores, pair.ids);
@@ -131,7 +143,7 @@ export const insertionDeletion: PairMetric<InsertionDeletionParams> = {
     return {
       values: { insertion: curveAuc(curves.insertion), deletion: curveAuc(curves.deletion) },
       curves: { insertion: curves.insertion, deletion: curves.deletion, counts: curves.counts },
-      meta: { step: a.side === 'image' ? p.step : p.textStep, substrate: a.side === 'image' ? 'normalised 0 / blur' : p.textSubstrate },
+      meta: { step: a.side === 'image' ? p.step : p.textStep, substrate: a.side === 'image' ? `normalised 0 / ${p.insertionStart === 'blur' ? 'blur' : 'normalised 0'}` : p.textSubstrate },
     };
   },
 };

@@ -128,6 +128,18 @@ describe('insertion / deletion through the model', () => {
     expect(r.values.deletion).toBeCloseTo(curveAuc(del), 12);
     expect(r.values.insertion).toBeCloseTo(curveAuc(ins), 12);
   });
+  it('image, insertionStart substrate: insertion starts where deletion ends (the mean colour) and ends at the clean score', async () => {
+    const step = (S * S) / 4;
+    const r = await insertionDeletion.evaluate({ model, pair, cache, attribution: imageAttr(ramp()) }, { step, batch: 2, insertionStart: 'substrate' });
+    const ins = r.curves!.insertion;
+    expect(ins[0]).toBeCloseTo(cosine(encImage(new Float32Array(3 * S * S)), txtEmb), 5);
+    expect(ins[0]).toBeCloseTo(r.curves!.deletion[4], 6);
+    // After 1/4 restored: only the ramp's top quarter (the right-most columns) holds the image.
+    const quarter = pixels.map((v, k) => ((k % (S * S)) % S >= S - S / 4 ? v : 0));
+    expect(ins[1]).toBeCloseTo(cosine(encImage(quarter), txtEmb), 5);
+    expect(ins[4]).toBeCloseTo(Y, 5);
+    await expect(insertionDeletion.evaluate({ model, pair, cache, attribution: imageAttr(ramp()) }, { insertionStart: 'black' } as never)).rejects.toThrow(/insertionStart.*blur, substrate/);
+  });
   it('text: id 0 substrate, BOS/EOS kept', async () => {
     const r = await insertionDeletion.evaluate({ model, pair, cache, attribution: textAttr([0.1, 0.9, 0.3, 0.2]) });
     const [bos, a, b, c, d, eos] = pair.ids;
