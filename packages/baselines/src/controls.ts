@@ -1,6 +1,6 @@
 // Controls: maps that carry no information about the model, so a metric that cannot tell
 // them from a real method cannot tell signal from nothing. random: seeded uniform noise
-// (both sides); sobel: edge magnitude of the grey image (image only); uniform: equal token
+// (both sides), drawn anew for each pair; sobel: edge magnitude of the grey image (image only); uniform: equal token
 // scores (text only; a constant map is all zeros and flagged flat, as any constant map).
 import type { Explainer, OptionSpec } from '@ceb/core';
 import { attribution, checkCaption, checkSide, imageMapFromPixels, resolveOptions, textMapFromCaption } from './common';
@@ -16,13 +16,16 @@ export const RANDOM_OPTIONS: Record<keyof RandomOptions, OptionSpec> = {
 
 export const random: Explainer<RandomOptions> = {
   name: 'random',
-  description: 'control: seeded uniform noise per pixel (image) or per caption token (text)',
+  description: 'control: seeded uniform noise per pixel (image) or per caption token (text), a new draw for each pair',
   sides: ['image', 'text'],
   options: RANDOM_OPTIONS,
   async explain(ctx, side, options) {
     const t0 = performance.now();
     const o = resolveOptions<RandomOptions>('random', RANDOM_OPTIONS, options);
-    const rng = new Rng(subSeed(o.seed, side === 'image' ? 3 : 4));
+    // The same map for every pair would put its maximum at one fixed pixel for the whole data
+    // set: its pointing score would measure where that pixel is, not chance. So the stream
+    // depends on the pair's content (never on the model): reproducible, and new for each pair.
+    const rng = new Rng(subSeed(subSeed(o.seed, side === 'image' ? 3 : 4), pairHash(ctx.pair.ids, await ctx.pair.pixels.data())));
     if (side === 'image') {
       const s = ctx.model.config.vision.imageSize;
       const v = Float32Array.from({ length: s * s }, () => rng.next());
@@ -33,6 +36,18 @@ export const random: Explainer<RandomOptions> = {
     return attribution('random', side, textMapFromCaption(v), t0);
   },
 };
+
+/** FNV-1a over the caption ids and the pixel values' bits: a seed stream per pair. */
+export function pairHash(ids: readonly number[], pixels: ArrayLike<number>): number {
+  let h = 0x811c9dc5;
+  const mix = (x: number) => {
+    h = Math.imul(h ^ (x >>> 0), 0x01000193) >>> 0;
+  };
+  for (const id of ids) mix(id);
+  const bits = new Uint32Array(Float32Array.from(pixels).buffer);
+  for (let i = 0; i < bits.length; i++) mix(bits[i]);
+  return h;
+}
 
 /**
  * Sobel gradient magnitude of a grey image [S·S] (edges replicated at the borders).

@@ -102,3 +102,35 @@ describe.each(['rise', 'kernelshap', 'random'])('%s seeds', (name) => {
     }
   });
 });
+
+describe('random control', () => {
+  it.each(['image', 'text'] as const)('%s: a new draw for each pair, the same draw for the same pair and seed', async (side) => {
+    const mapOf = async (px: tf.Tensor4D, pairIds: number[]) => {
+      const cache = new PairCache(model, { pixels: px, ids: pairIds });
+      try {
+        return (await METHODS.random.explain({ model, pair: cache.pair, cache }, side, { seed: 5 })).scores;
+      } finally {
+        cache.dispose();
+      }
+    };
+    const other = tf.randomNormal(pixels.shape, 0, 1, 'float32', 8) as tf.Tensor4D;
+    const otherIds = [998, 320, 41, 778, 505, 12, 999];
+    try {
+      const a = await mapOf(pixels, ids);
+      expect(maxAbsDiff(await mapOf(pixels, ids), a)).toBe(0);
+      // Another image, or another caption: another map (so its maximum is not one fixed pixel for the whole set).
+      expect(maxAbsDiff(await mapOf(other, ids), a)).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(await mapOf(pixels, otherIds), a)).toBeGreaterThan(1e-3);
+      // It never looks at the model: the re-drawn copy gives the same map.
+      const cache = new PairCache(randomised, { pixels, ids });
+      try {
+        const r = await METHODS.random.explain({ model: randomised, pair: cache.pair, cache }, side, { seed: 5 });
+        expect(maxAbsDiff(r.scores, a)).toBe(0);
+      } finally {
+        cache.dispose();
+      }
+    } finally {
+      other.dispose();
+    }
+  });
+});
