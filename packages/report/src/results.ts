@@ -40,16 +40,16 @@ function readJson(file: string): unknown {
  * still being written (the run is going on, or was killed mid-write): it is skipped with a
  * warning. Any other bad line is an error naming the file and line.
  */
-export function readJsonl(file: string, warnings: string[] = []): unknown[] {
+/** The parsed records of a JSONL file with their 1-based line numbers (blank lines count). */
+function readJsonlLines(file: string, warnings: string[]): { value: unknown; line: number }[] {
   if (!existsSync(file)) return [];
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  const out: unknown[] = [];
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const out: { value: unknown; line: number }[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '') continue;
     try {
-      out.push(JSON.parse(line));
+      out.push({ value: JSON.parse(line), line: i + 1 });
     } catch (e) {
       // The final segment has no trailing newline exactly when it is unfinished.
       if (i === lines.length - 1) {
@@ -62,16 +62,26 @@ export function readJsonl(file: string, warnings: string[] = []): unknown[] {
   return out;
 }
 
+export function readJsonl(file: string, warnings: string[] = []): unknown[] {
+  return readJsonlLines(file, warnings).map((r) => r.value);
+}
+
 function need(cond: boolean, file: string, line: number, field: string, expected: string): void {
   if (!cond) throw new Error(`${file}:${line}: field "${field}" must be ${expected}`);
 }
 
-function checkResult(r: unknown, file: string, line: number): ResultRecord {
+/** The fields a result and a dataset-metric record share: an object, its string keys, side, values. */
+function checkKeyed(r: unknown, file: string, line: number, keys: readonly string[]): Record<string, unknown> {
   need(isObj(r), file, line, '(record)', 'a JSON object');
   const o = r as Record<string, unknown>;
-  for (const f of ['sampleId', 'method', 'point'] as const) need(typeof o[f] === 'string', file, line, f, 'a string');
+  for (const f of keys) need(typeof o[f] === 'string', file, line, f, 'a string');
   need(o.side === 'image' || o.side === 'text', file, line, 'side', '"image" or "text"');
   need(isObj(o.values), file, line, 'values', 'an object of numbers or null');
+  return o;
+}
+
+function checkResult(r: unknown, file: string, line: number): ResultRecord {
+  const o = checkKeyed(r, file, line, ['sampleId', 'method', 'point']);
   for (const [k, v] of Object.entries(o.values as object)) {
     need(v === null || typeof v === 'number', file, line, `values.${k}`, 'a number or null');
   }
@@ -86,11 +96,7 @@ function checkResult(r: unknown, file: string, line: number): ResultRecord {
 }
 
 function checkDatasetMetric(r: unknown, file: string, line: number): DatasetMetricRecord {
-  need(isObj(r), file, line, '(record)', 'a JSON object');
-  const o = r as Record<string, unknown>;
-  for (const f of ['metric', 'method', 'point'] as const) need(typeof o[f] === 'string', file, line, f, 'a string');
-  need(o.side === 'image' || o.side === 'text', file, line, 'side', '"image" or "text"');
-  need(isObj(o.values), file, line, 'values', 'an object of numbers or null');
+  const o = checkKeyed(r, file, line, ['metric', 'method', 'point']);
   if (o.curve !== undefined) {
     const c = o.curve as Record<string, unknown>;
     need(isObj(c) && Array.isArray(c.x) && Array.isArray(c.y) && c.x.length === c.y.length, file, line, 'curve', 'an object with arrays x and y of the same length');
@@ -107,18 +113,9 @@ function checkError(r: unknown, file: string, line: number): ErrorRecord {
   return o as unknown as ErrorRecord;
 }
 
-/** readJsonl plus a per-record check; line numbers count the blank lines too. */
+/** readJsonl plus a per-record check that names the record's line. */
 function readChecked<T>(file: string, warnings: string[], check: (r: unknown, file: string, line: number) => T): T[] {
-  if (!existsSync(file)) return [];
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const parsed = readJsonl(file, warnings);
-  const out: T[] = [];
-  let k = 0;
-  for (let i = 0; i < lines.length && k < parsed.length; i++) {
-    if (lines[i].trim() === '') continue;
-    out.push(check(parsed[k++], file, i + 1));
-  }
-  return out;
+  return readJsonlLines(file, warnings).map(({ value, line }) => check(value, file, line));
 }
 
 function readGallery(dir: string, warnings: string[]): GallerySample[] {
