@@ -1,7 +1,8 @@
 // Controls: maps that carry no information about the model, so a metric that cannot tell
 // them from a real method cannot tell signal from nothing. random: seeded uniform noise
-// (both sides), drawn anew for each pair; sobel: edge magnitude of the grey image (image only); uniform: equal token
-// scores (text only; a constant map is all zeros and flagged flat, as any constant map).
+// (both sides), drawn anew for each pair; sobel: edge magnitude of the grey image (image
+// only); uniform: equal token scores (text only; a constant map is all zeros and flagged
+// flat, as any constant map).
 import type { Explainer, OptionSpec } from '@ceb/core';
 import { attribution, checkCaption, checkSide, imageMapFromPixels, resolveOptions, textMapFromCaption } from './common';
 import { Rng, subSeed } from '@ceb/random';

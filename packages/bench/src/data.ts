@@ -41,10 +41,11 @@ export async function loadDataset(cfg: BenchConfig, log: (s: string) => void = (
   let path: string;
   if (d.kind === 'synthetic') {
     path = join(d.dir, SYNTHETIC_MSCXR_FILE);
+    const have = existsSync(path);
     const was = generatedWith(d.dir);
-    if (!existsSync(path) || was?.count !== d.count || was?.seed !== d.seed) {
+    if (!have || was?.count !== d.count || was?.seed !== d.seed) {
       // A set generated earlier with another count or seed is not the set this config asks for.
-      const why = existsSync(path) ? ` (it held ${was ? `${was.count} images, seed ${was.seed}` : 'an unreadable manifest'})` : '';
+      const why = have ? ` (it held ${was ? `${was.count} images, seed ${was.seed}` : 'an unreadable manifest'})` : '';
       log(`generating the synthetic set (${d.count} images, seed ${d.seed}) in ${d.dir}${why}`);
       await generateSyntheticSet({ outDir: d.dir, count: d.count, seed: d.seed, layouts: ['mscxr'] });
     }

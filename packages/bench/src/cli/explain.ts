@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { BACKEND_NAMES, checkOptions, type ModelQuirks, describeBackend, heatmapOverlayPng, initBackend, PairCache, withDefaults, type Attribution, type BackendName } from '@ceb/core';
+import { BACKEND_NAMES, checkOptions, describeBackend, heatmapOverlayPng, initBackend, PairCache, withDefaults, type Attribution, type BackendName, type ModelQuirks } from '@ceb/core';
 import { formatMethodList, getMethod } from '@ceb/baselines';
 import { encodeNpy } from '@ceb/report';
 import { loadModelBundle, preparePair, quirksNote } from '../model-bundle';
