@@ -1,4 +1,5 @@
-// @ceb/core: backend, weights, CLIP towers, tokenizer, preprocessing, explainer contract, M2IB.
+// @ceb/core: backend, weights, CLIP towers, tokenizer, preprocessing, the explainer contract,
+// the pair cache and the one target that methods explain and metrics score.
 export * from './backend';
 export * from './model/config';
 export * from './model/layout';
@@ -15,9 +16,8 @@ export * from './image';
 export * from './explain/types';
 export * from './explain/maps';
 export * from './explain/options';
-export { PairCache, cosineRows } from './explain/pair-cache';
-export { scaledTokenTarget } from './explain/scoring';
-export * from './m2ib/m2ib';
-export { Adam } from './optim/adam';
+export { PairCache, cosineRows, type PairInput } from './explain/pair-cache';
+export * from './explain/target';
+export { Adam, ADAM } from './optim/adam';
 export * from './model/random-init';
 export * from './model/convert';

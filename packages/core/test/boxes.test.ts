@@ -1,6 +1,7 @@
 /** mapBoxToModel: values worked out by hand, plus agreement with the pixels clipPreprocess produces. */
 import { describe, expect, it } from 'vitest';
-import { clipPreprocess, mapBoxToModel, type Box } from '../src/image';
+import type { Box } from '@ceb/types';
+import { clipPreprocess, mapBoxToModel } from '../src/image';
 
 function expectBox(got: Box | null, want: Box): void {
   expect(got).not.toBeNull();

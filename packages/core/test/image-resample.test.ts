@@ -1,6 +1,7 @@
 /** resizeBicubicPIL on tiny inputs worked out by hand (the fixture test covers real images). */
 import { describe, expect, it } from 'vitest';
-import { resizeBicubicPIL, type RgbImage } from '../src/image';
+import type { RgbImage } from '@ceb/types';
+import { resizeBicubicPIL } from '../src/image';
 
 // Keys cubic, a = -0.5: k(t) = 1.5|t|^3 - 2.5|t|^2 + 1 for |t| < 1,
 // -0.5(|t|^3 - 5|t|^2 + 8|t| - 4) for 1 <= |t| < 2. Values used below:

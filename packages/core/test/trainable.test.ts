@@ -45,6 +45,23 @@ describe('trainable build', () => {
   });
 });
 
+describe('buildClip without a logit_scale', () => {
+  it('leaves the caller’s dict as it is and uses exp(logitScaleInit)', () => {
+    const config = readClipConfig(CLIP_FIXTURE_DIR);
+    const noScale: F32Dict = new Map([...dict].filter(([k]) => k !== 'logit_scale'));
+    const keysBefore = [...noScale.keys()];
+    for (const trainable of [false, true]) {
+      const model = buildClip(noScale, config, { path: CLIP_FIXTURE_DIR, layout: 'hf', configFrom: 'config.json' }, { trainable });
+      expect(noScale.has('logit_scale')).toBe(false);
+      expect([...noScale.keys()]).toEqual(keysBefore);
+      expect(model.logitScale).toBeCloseTo(Math.exp(config.logitScaleInit), 4);
+      expect(model.logitScale).toBe(Math.exp(Math.fround(config.logitScaleInit)));
+      expect(model.params.get('logit_scale')!.shape).toEqual([]);
+      model.dispose();
+    }
+  });
+});
+
 describe('trainableLinear', () => {
   it('gives the same value and gradients as plain autodiff of x·Wᵀ + b', () => {
     const x = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 1);

@@ -1,7 +1,7 @@
 // Method and metric options: checked against the OptionSpec each module declares, so the
 // explainers, the metrics, the CLI and configs all report a bad value the same way
 // (`<where>.<key>: expected …, got …`).
-import type { OptionSpec } from './types';
+import type { LayerOption, OptionSpec } from './types';
 
 export type OptionValues = Record<string, number | boolean | string>;
 
@@ -66,4 +66,21 @@ export function withDefaults(specs: Record<string, OptionSpec>, values: OptionVa
 export function resolveOptions<O>(specs: Record<string, OptionSpec>, given: object | undefined, where: string): O {
   const present = Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined));
   return withDefaults(specs, checkOptions(specs, present, where)) as O;
+}
+
+/**
+ * A layer option's value → the block index on a tower of `numLayers` blocks: 0…n−1, or
+ * negative from the end (−1 = the last block), so one setting means the same depth on towers
+ * of any size. Throws naming `where`, the value and what this tower allows.
+ */
+export function resolveLayer(spec: LayerOption, value: number, numLayers: number, where: string, tower = 'the'): number {
+  const k = value < 0 ? numLayers + value : value;
+  const towerName = tower === 'the' ? 'the tower' : `the ${tower} tower`;
+  if (!Number.isInteger(k) || k < 0 || k >= numLayers) {
+    throw new Error(`${where} ${value} is outside ${towerName}'s blocks 0…${numLayers - 1} (or −1…−${numLayers} from the end)`);
+  }
+  if (spec.refuseLast && k === numLayers - 1) {
+    throw new Error(`${where} ${value} is ${towerName}'s last block; ${spec.refuseLast}. Choose a block in 0…${numLayers - 2}`);
+  }
+  return k;
 }

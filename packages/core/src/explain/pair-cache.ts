@@ -1,8 +1,16 @@
 // What one pair costs to compute once and every method and metric reuses: all hidden
 // states of both towers on the clean inputs and the clean projected embeddings.
 import * as tf from '@tensorflow/tfjs-core';
+import type { Side } from '@ceb/types';
 import type { ClipModel } from '../model/clip';
-import type { PairInput } from './types';
+
+/** One image–text pair, already preprocessed and tokenized. */
+export interface PairInput {
+  /** [1, C, S, S] normalised pixel values (NCHW), as the vision tower takes them. */
+  pixels: tf.Tensor4D;
+  /** Token ids with BOS … EOS and no padding. */
+  ids: number[];
+}
 
 export class PairCache {
   private vision?: tf.Tensor3D[];
@@ -35,7 +43,7 @@ export class PairCache {
   }
 
   /** Output of block `layer` (HF hidden_states[layer + 1]). */
-  stateAfter(side: 'image' | 'text', layer: number): tf.Tensor3D {
+  stateAfter(side: Side, layer: number): tf.Tensor3D {
     const states = side === 'image' ? this.visionStates() : this.textStates();
     if (!Number.isInteger(layer) || layer < 0 || layer >= states.length - 1) {
       throw new Error(`layer ${layer} is outside the ${side} tower's blocks 0…${states.length - 2}`);
@@ -61,7 +69,7 @@ export class PairCache {
   }
 
   /** The clean embedding of the side that is NOT explained (the fixed target). */
-  otherEmbedding(explained: 'image' | 'text'): tf.Tensor2D {
+  otherEmbedding(explained: Side): tf.Tensor2D {
     return explained === 'image' ? this.textEmbedding() : this.imageEmbedding();
   }
 

@@ -1,17 +1,7 @@
 // The contract between explainers, metrics and the bench.
-import type * as tf from '@tensorflow/tfjs-core';
+import type { Side } from '@ceb/types';
 import type { ClipModel } from '../model/clip';
-import type { PairCache } from './pair-cache';
-
-export type Side = 'image' | 'text';
-
-/** One image–text pair, already preprocessed and tokenized. */
-export interface PairInput {
-  /** [1, C, S, S] normalised pixel values (NCHW), as the vision tower takes them. */
-  pixels: tf.Tensor4D;
-  /** Token ids with BOS … EOS and no padding. */
-  ids: number[];
-}
+import type { PairCache, PairInput } from './pair-cache';
 
 export interface Attribution {
   method: string;
@@ -45,6 +35,19 @@ export interface OptionSpec {
   min?: number;
   max?: number;
   choices?: readonly string[];
+  /** Set when the option is a block index of the explained side's tower (negative counts from the end). */
+  layer?: LayerOption;
+}
+
+/** What a layer option indexes, so the index is resolved and checked the same way everywhere (explain, config, dry run). */
+export interface LayerOption {
+  /**
+   * 'output': the output of block k (HF hidden_states[k + 1]); 'input': the input of block k
+   * (HF hidden_states[k]); 'attention': block k's attention probabilities.
+   */
+  of: 'output' | 'input' | 'attention';
+  /** Set when the last block cannot be used: why (e.g. only the pooled token reaches the embedding after it). */
+  refuseLast?: string;
 }
 
 export interface Explainer<O = Record<string, unknown>> {
@@ -53,5 +56,19 @@ export interface Explainer<O = Record<string, unknown>> {
   /** Which sides it explains (controls like Sobel are image-only). */
   sides: readonly Side[];
   options: Record<keyof O & string, OptionSpec>;
+  /** What a reader must know beside this method's numbers (reports show it), e.g. what an option means. */
+  note?: string;
   explain(ctx: ExplainContext, side: Side, options?: Partial<O>): Promise<Attribution>;
 }
+
+/** The value type an option spec declares: its choices, a string, a boolean, or a number. */
+export type OptionValueOf<S extends OptionSpec> = S['type'] extends 'boolean'
+  ? boolean
+  : S['type'] extends 'string'
+    ? S['choices'] extends readonly (infer C)[]
+      ? C
+      : string
+    : number;
+
+/** The options object a record of specs describes: one definition, the specs, for both the values and their checks. */
+export type OptionsOf<T extends Record<string, OptionSpec>> = { [K in keyof T]: OptionValueOf<T[K]> };

@@ -2,15 +2,8 @@
  * Map bounding boxes from original image pixels into the size x size model input produced by
  * clipPreprocess (the same shortest-side resize and centre crop, via clipGeometry).
  */
+import type { Box } from '@ceb/types';
 import { CLIP_SIZE, clipGeometry } from './preprocess';
-
-/** Axis-aligned box: top-left corner (x, y) and size (w, h), in pixels. */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
 
 /**
  * Scale by the exact per-axis resize factors (resized / original), shift by the crop offset,

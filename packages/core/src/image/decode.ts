@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { RgbImage } from './types';
+import type { RgbImage } from '@ceb/types';
 
 /**
  * Decode a JPEG/PNG (or anything else sharp reads) from a path or bytes into 8-bit HWC RGB.

@@ -1,4 +1,3 @@
-export type { RgbImage } from './types';
 export { decodeImage } from './decode';
 export { resizeBicubicPIL } from './resample-pil';
 export {
@@ -12,5 +11,4 @@ export {
   type ClipPreprocessOptions,
   type ClipPreprocessResult,
 } from './preprocess';
-export { mapBoxToModel, type Box } from './boxes';
-export { heatmapOverlayPng, mapToPng, type Colormap, type HeatmapOverlayOptions } from './heatmap';
+export { mapBoxToModel } from './boxes';

@@ -6,7 +6,7 @@
  */
 import { decodeImage } from './decode';
 import { resizeBicubicPIL } from './resample-pil';
-import { assertRgbImage, type RgbImage } from './types';
+import { assertRgbImage, type RgbImage } from '@ceb/types';
 
 export const CLIP_MEAN: readonly [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
 export const CLIP_STD: readonly [number, number, number] = [0.26862954, 0.26130258, 0.27577711];

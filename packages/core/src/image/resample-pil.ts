@@ -13,7 +13,7 @@
  * - weights are converted to fixed point with 22 fractional bits (32 - 8 - 2) and accumulated in
  *   integers starting from 0.5 (rounding), then shifted right and clamped to [0, 255].
  */
-import { assertRgbImage, type RgbImage } from './types';
+import { assertRgbImage, type RgbImage } from '@ceb/types';
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;

@@ -1,9 +1,9 @@
 // The CLIP model object: two towers, the logit scale, and the encoders built from them.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClipConfig } from './config';
+import type { ClipConfig, TextConfig, VisionConfig } from './config';
 import { Block } from './block';
-import { fastLinear, layerNorm, trainableLinear, type Linear } from './layers';
-import type { F32Dict, KeyLayout } from './layout';
+import { fastLinear, layerNorm, trainableLinear, type LayerNorm, type Linear } from './layers';
+import type { F32Dict, F32Tensor, KeyLayout } from './layout';
 import { TextTower, VisionTower, type TokenIds } from './tower';
 
 export interface ClipModel {
@@ -60,15 +60,23 @@ export interface BuildOptions {
 
 let nextModelId = 0;
 
-/** Builds the model from HF-named float32 tensors whose shapes were checked against `config`. */
-export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['source'], opts: BuildOptions = {}): ClipModel {
-  const trainable = opts.trainable ?? false;
+/**
+ * Turns HF-named dict entries into the tensors a model owns: tf.Variables when trainable,
+ * every one recorded in `params` under its HF name.
+ */
+interface WeightReader {
+  trainable: boolean;
+  params: Map<string, tf.Tensor>;
+  /** The tensor for `key`, made from `stored` (by default the dict's entry for `key`). */
+  tensor(key: string, stored?: F32Tensor): tf.Tensor;
+}
+
+function weightReader(dict: F32Dict, trainable: boolean): WeightReader {
   const modelId = nextModelId++;
   const params = new Map<string, tf.Tensor>();
-  const tensorFrom = (key: string): tf.Tensor => {
-    const t = dict.get(key)!;
-    const shape = key === 'logit_scale' ? [] : t.shape;
-    let x: tf.Tensor = tf.tensor(t.data, shape);
+  const tensor = (key: string, stored: F32Tensor = dict.get(key)!): tf.Tensor => {
+    const shape = key === 'logit_scale' ? [] : stored.shape;
+    let x: tf.Tensor = tf.tensor(stored.data, shape);
     if (trainable) {
       const initial = x;
       // Variable names are global in tfjs: make them unique per model, keep the HF key in `params`.
@@ -78,71 +86,97 @@ export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['
     params.set(key, x);
     return x;
   };
-  const makeLinear = (w: tf.Tensor2D, b?: tf.Tensor1D): Linear => (trainable ? trainableLinear(w, b) : fastLinear(w, b));
-  const linear = (prefix: string, bias = true) =>
-    makeLinear(tensorFrom(`${prefix}.weight`) as tf.Tensor2D, bias ? (tensorFrom(`${prefix}.bias`) as tf.Tensor1D) : undefined);
-  const norm = (prefix: string, eps: number) =>
-    layerNorm(tensorFrom(`${prefix}.weight`) as tf.Tensor1D, tensorFrom(`${prefix}.bias`) as tf.Tensor1D, eps);
-  const blocks = (tower: 'vision_model' | 'text_model', n: number, heads: number, eps: number, act: ClipConfig['text']['act']) =>
-    Array.from({ length: n }, (_, i) => {
-      const p = `${tower}.encoder.layers.${i}.`;
-      return new Block(
-        {
-          ln1: norm(`${p}layer_norm1`, eps),
-          q: linear(`${p}self_attn.q_proj`),
-          k: linear(`${p}self_attn.k_proj`),
-          v: linear(`${p}self_attn.v_proj`),
-          out: linear(`${p}self_attn.out_proj`),
-          ln2: norm(`${p}layer_norm2`, eps),
-          fc1: linear(`${p}mlp.fc1`),
-          fc2: linear(`${p}mlp.fc2`),
-        },
-        heads,
-        act,
-      );
-    });
+  return { trainable, params, tensor };
+}
 
-  const v = config.vision;
-  const patchW = tensorFrom('vision_model.embeddings.patch_embedding.weight');
+function readLinear(w: WeightReader, prefix: string, bias = true): Linear {
+  const weight = w.tensor(`${prefix}.weight`) as tf.Tensor2D;
+  const b = bias ? (w.tensor(`${prefix}.bias`) as tf.Tensor1D) : undefined;
+  return w.trainable ? trainableLinear(weight, b) : fastLinear(weight, b);
+}
+
+function readNorm(w: WeightReader, prefix: string, eps: number): LayerNorm {
+  return layerNorm(w.tensor(`${prefix}.weight`) as tf.Tensor1D, w.tensor(`${prefix}.bias`) as tf.Tensor1D, eps);
+}
+
+type EncoderGeometry = Pick<VisionConfig & TextConfig, 'numLayers' | 'numHeads' | 'layerNormEps' | 'act'>;
+
+function readEncoderBlocks(w: WeightReader, tower: 'vision_model' | 'text_model', g: EncoderGeometry): Block[] {
+  return Array.from({ length: g.numLayers }, (_, i) => {
+    const p = `${tower}.encoder.layers.${i}.`;
+    return new Block(
+      {
+        ln1: readNorm(w, `${p}layer_norm1`, g.layerNormEps),
+        q: readLinear(w, `${p}self_attn.q_proj`),
+        k: readLinear(w, `${p}self_attn.k_proj`),
+        v: readLinear(w, `${p}self_attn.v_proj`),
+        out: readLinear(w, `${p}self_attn.out_proj`),
+        ln2: readNorm(w, `${p}layer_norm2`, g.layerNormEps),
+        fc1: readLinear(w, `${p}mlp.fc1`),
+        fc2: readLinear(w, `${p}mlp.fc2`),
+      },
+      g.numHeads,
+      g.act,
+    );
+  });
+}
+
+function buildVisionTower(w: WeightReader, v: VisionConfig): VisionTower {
+  const patchW = w.tensor('vision_model.embeddings.patch_embedding.weight');
   const patchIn = patchW.size / patchW.shape[0];
-  const vision = new VisionTower(
+  return new VisionTower(
     v,
     {
       // The conv kernel [D, C, p, p] read as a linear map over flattened patches [D, C·p·p].
-      patch: trainable
+      patch: w.trainable
         ? trainableLinear(patchW as tf.Tensor2D, undefined, [patchW.shape[0], patchIn])
         : fastLinear(tf.reshape(patchW, [patchW.shape[0], patchIn]) as tf.Tensor2D),
-      classEmbedding: tensorFrom('vision_model.embeddings.class_embedding') as tf.Tensor1D,
-      positionEmbedding: tensorFrom('vision_model.embeddings.position_embedding.weight') as tf.Tensor2D,
-      preNorm: norm('vision_model.pre_layrnorm', v.layerNormEps),
-      postNorm: norm('vision_model.post_layernorm', v.layerNormEps),
-      projection: linear('visual_projection', false),
+      classEmbedding: w.tensor('vision_model.embeddings.class_embedding') as tf.Tensor1D,
+      positionEmbedding: w.tensor('vision_model.embeddings.position_embedding.weight') as tf.Tensor2D,
+      preNorm: readNorm(w, 'vision_model.pre_layrnorm', v.layerNormEps),
+      postNorm: readNorm(w, 'vision_model.post_layernorm', v.layerNormEps),
+      projection: readLinear(w, 'visual_projection', false),
     },
-    blocks('vision_model', v.numLayers, v.numHeads, v.layerNormEps, v.act),
+    readEncoderBlocks(w, 'vision_model', v),
   );
-  const t = config.text;
-  const quirks: ModelQuirks = { ...opts.quirks };
+}
+
+function buildTextTower(w: WeightReader, dict: F32Dict, t: TextConfig, quirks: ModelQuirks): TextTower {
   const textProjection = dict.get('text_projection.weight')!;
   if (quirks.textProjectionTwice && textProjection.shape[0] !== textProjection.shape[1]) {
     throw new Error(
       `textProjectionTwice: text_projection is ${textProjection.shape.join('×')}; applying it twice needs a square projection (the chest X-ray model's is 512×512)`,
     );
   }
-  const text = new TextTower(
+  return new TextTower(
     t,
     {
-      tokenEmbedding: tensorFrom('text_model.embeddings.token_embedding.weight') as tf.Tensor2D,
-      positionEmbedding: tensorFrom('text_model.embeddings.position_embedding.weight') as tf.Tensor2D,
-      oneHotLookup: trainable,
-      finalNorm: norm('text_model.final_layer_norm', t.layerNormEps),
-      projection: linear('text_projection', false),
+      tokenEmbedding: w.tensor('text_model.embeddings.token_embedding.weight') as tf.Tensor2D,
+      positionEmbedding: w.tensor('text_model.embeddings.position_embedding.weight') as tf.Tensor2D,
+      oneHotLookup: w.trainable,
+      finalNorm: readNorm(w, 'text_model.final_layer_norm', t.layerNormEps),
+      projection: readLinear(w, 'text_projection', false),
     },
-    blocks('text_model', t.numLayers, t.numHeads, t.layerNormEps, t.act),
+    readEncoderBlocks(w, 'text_model', t),
     { causalMask: quirks.textCausalMask !== false, projectionTwice: quirks.textProjectionTwice === true },
   );
-  if (!dict.has('logit_scale')) dict.set('logit_scale', { shape: [], data: Float32Array.of(config.logitScaleInit) });
-  const logitScaleParam = tensorFrom('logit_scale');
-  const logitScale = Math.exp(logitScaleParam.dataSync()[0]);
+}
+
+/** exp(logit_scale); a checkpoint without one gets config.logitScaleInit (the caller's dict is left as it is). */
+function readLogitScale(w: WeightReader, dict: F32Dict, config: ClipConfig): number {
+  const stored = dict.get('logit_scale') ?? { shape: [], data: Float32Array.of(config.logitScaleInit) };
+  return Math.exp(w.tensor('logit_scale', stored).dataSync()[0]);
+}
+
+/** Builds the model from HF-named float32 tensors whose shapes were checked against `config`. */
+export function buildClip(dict: F32Dict, config: ClipConfig, source: ClipModel['source'], opts: BuildOptions = {}): ClipModel {
+  const trainable = opts.trainable ?? false;
+  const weights = weightReader(dict, trainable);
+  const quirks: ModelQuirks = { ...opts.quirks };
+  const vision = buildVisionTower(weights, config.vision);
+  const text = buildTextTower(weights, dict, config.text, quirks);
+  const logitScale = readLogitScale(weights, dict, config);
+  const params = weights.params;
   return {
     vision,
     text,

@@ -100,11 +100,23 @@ function expectedArrayName(dtype: DType): string {
   return CTOR[dtype].name;
 }
 
-/** Parse a whole safetensors file held in memory. `path` is only used in error messages. */
-export function parseSafetensors(buf: Uint8Array, path: string): TensorFile {
-  const fail = (msg: string): never => {
-    throw new Error(`${path}: ${msg}`);
-  };
+/** Where one tensor's bytes lie in the data section, as the header declares them. */
+interface HeaderEntry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+type Fail = (msg: string) => never;
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+/** The header JSON object and where the data section starts. */
+function readHeader(buf: Uint8Array, fail: Fail): { header: Record<string, unknown>; dataStart: number } {
   if (buf.byteLength < 8) fail(`file has ${buf.byteLength} bytes, too short for the 8-byte header length (not a safetensors file or truncated)`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen64 = dv.getBigUint64(0, true);
@@ -119,54 +131,55 @@ export function parseSafetensors(buf: Uint8Array, path: string): TensorFile {
   } catch (e) {
     fail(`the ${headerLen}-byte header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('the header is not a JSON object');
+  if (!isPlainObject(header)) fail('the header is not a JSON object');
+  return { header: header as Record<string, unknown>, dataStart: 8 + headerLen };
+}
 
-  const dataStart = 8 + headerLen;
-  const dataLen = buf.byteLength - dataStart;
+function parseMetadata(raw: unknown, fail: Fail): Record<string, string> {
+  if (!isPlainObject(raw)) fail('"__metadata__" must be an object of strings');
   const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: DType; shape: number[]; begin: number; end: number }[] = [];
-
-  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('"__metadata__" must be an object of strings');
-      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`"__metadata__"."${k}" must be a string, got ${JSON.stringify(v)}`);
-        metadata[k] = v as string;
-      }
-      continue;
-    }
-    const what = `tensor "${name}"`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`${what}: header entry is not an object`);
-    const { dtype, shape, data_offsets } = raw as Record<string, unknown>;
-    if (!isDType(dtype)) fail(`${what} has unknown dtype ${JSON.stringify(dtype)} (supported: ${DTYPES.join(', ')})`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`${what}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-    }
-    if (
-      !Array.isArray(data_offsets) ||
-      data_offsets.length !== 2 ||
-      !data_offsets.every((d) => Number.isSafeInteger(d) && d >= 0) ||
-      data_offsets[0] > data_offsets[1]
-    ) {
-      fail(`${what}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(data_offsets)}`);
-    }
-    const dt = dtype as DType;
-    const shp = shape as number[];
-    const [begin, end] = data_offsets as number[];
-    const need = numelOf(shp) * ITEM_SIZE[dt];
-    if (end - begin !== need) {
-      fail(`${what} (${dt} [${shp.join(', ')}]) needs ${need} bytes but data_offsets ${begin}..${end} span ${end - begin}`);
-    }
-    if (end > dataLen) {
-      fail(`${what} needs bytes ${begin}..${end} but the data section has ${dataLen} bytes (file truncated?)`);
-    }
-    entries.push({ name, dtype: dt, shape: shp, begin, end });
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof v !== 'string') fail(`"__metadata__"."${k}" must be a string, got ${JSON.stringify(v)}`);
+    metadata[k] = v as string;
   }
+  return metadata;
+}
 
-  // Tensors must not share bytes, and together must account for the whole data section.
+/** One tensor's header entry, checked on its own and against the size of the data section. */
+function parseTensorEntry(name: string, raw: unknown, dataLen: number, fail: Fail): HeaderEntry {
+  const what = `tensor "${name}"`;
+  if (!isPlainObject(raw)) fail(`${what}: header entry is not an object`);
+  const { dtype, shape, data_offsets } = raw as Record<string, unknown>;
+  if (!isDType(dtype)) fail(`${what} has unknown dtype ${JSON.stringify(dtype)} (supported: ${DTYPES.join(', ')})`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`${what}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  if (
+    !Array.isArray(data_offsets) ||
+    data_offsets.length !== 2 ||
+    !data_offsets.every((d) => Number.isSafeInteger(d) && d >= 0) ||
+    data_offsets[0] > data_offsets[1]
+  ) {
+    fail(`${what}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(data_offsets)}`);
+  }
+  const dt = dtype as DType;
+  const shp = shape as number[];
+  const [begin, end] = data_offsets as number[];
+  const need = numelOf(shp) * ITEM_SIZE[dt];
+  if (end - begin !== need) {
+    fail(`${what} (${dt} [${shp.join(', ')}]) needs ${need} bytes but data_offsets ${begin}..${end} span ${end - begin}`);
+  }
+  if (end > dataLen) {
+    fail(`${what} needs bytes ${begin}..${end} but the data section has ${dataLen} bytes (file truncated?)`);
+  }
+  return { name, dtype: dt, shape: shp, begin, end };
+}
+
+// Tensors must not share bytes, and together must account for the whole data section.
+function checkDataCoverage(entries: HeaderEntry[], dataLen: number, fail: Fail): void {
   const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let coveredEnd = 0;
-  let prev: (typeof entries)[number] | undefined;
+  let prev: HeaderEntry | undefined;
   for (const e of byOffset) {
     if (prev && e.begin < prev.end && e.end > e.begin) {
       fail(`tensor "${e.name}" (bytes ${e.begin}..${e.end}) overlaps tensor "${prev.name}" (bytes ${prev.begin}..${prev.end})`);
@@ -179,6 +192,22 @@ export function parseSafetensors(buf: Uint8Array, path: string): TensorFile {
   if (coveredEnd !== dataLen) {
     fail(`the data section has ${dataLen} bytes but the tensors only use ${coveredEnd} (trailing bytes: corrupt file or wrong header length)`);
   }
+}
+
+/** Parse a whole safetensors file held in memory. `path` is only used in error messages. */
+export function parseSafetensors(buf: Uint8Array, path: string): TensorFile {
+  const fail = (msg: string): never => {
+    throw new Error(`${path}: ${msg}`);
+  };
+  const { header, dataStart } = readHeader(buf, fail);
+  const dataLen = buf.byteLength - dataStart;
+  let metadata: Record<string, string> = {};
+  const entries: HeaderEntry[] = [];
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') metadata = parseMetadata(raw, fail);
+    else entries.push(parseTensorEntry(name, raw, dataLen, fail));
+  }
+  checkDataCoverage(entries, dataLen, fail);
 
   const tensors = new Map<string, RawTensor>();
   for (const e of entries) {

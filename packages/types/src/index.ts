@@ -1,3 +1,18 @@
+// @ceb/types: the vocabulary every package shares, defined once. No dependencies, no tfjs.
+
+/** The side of an image–text pair that an explanation is about. */
+export type Side = 'image' | 'text';
+
+export const SIDES: readonly Side[] = ['image', 'text'];
+
+/** Axis-aligned box: top-left corner (x, y) and size (w, h), in pixels of the image it belongs to. */
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
 /** An 8-bit RGB image, row-major HWC: pixel (x, y) channel c is data[(y * width + x) * 3 + c]. */
 export interface RgbImage {
   width: number;
