@@ -3,16 +3,16 @@
 // Image = R[CLS, patches]; text = R[EOS, caption tokens]. ∇A ⊙ A is read as the gradient
 // w.r.t. a gate of ones multiplying the attention probabilities (no hooks needed).
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExplainContext, Explainer, OptionSpec, Side } from '@ceb/core';
-import { attribution, checkCaption, imageMapFromTokens, pooledIndex, resolveLayer, resolveOptions, take, targetFromState, textMapFromTokens, towerOf } from './common';
+import { targetOfState, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
+import type { Side } from '@ceb/types';
+import { take, towerOf } from './common';
+import { relevanceRowExplainer } from './rollout';
 
-export interface CheferOptions {
-  startLayer: number;
-}
+export const CHEFER_OPTIONS = {
+  startLayer: { type: 'integer', default: -1, layer: { of: 'attention' }, description: 'first block used (0-based; negative from the end); −1 = the last block only, as their CLIP notebook' },
+} satisfies Record<string, OptionSpec>;
 
-export const CHEFER_OPTIONS: Record<keyof CheferOptions, OptionSpec> = {
-  startLayer: { type: 'integer', default: -1, description: 'first block used (0-based; negative from the end); −1 = the last block only, as their CLIP notebook' },
-};
+export type CheferOptions = OptionsOf<typeof CHEFER_OPTIONS>;
 
 /** mean_heads(max(∇A ⊙ A, 0)) [L·L] for blocks `from` … last, on the clean pair. */
 export function gradWeightedAttention(ctx: ExplainContext, side: Side, from: number): { maps: Float32Array[]; L: number } {
@@ -27,7 +27,7 @@ export function gradWeightedAttention(ctx: ExplainContext, side: Side, from: num
     const grads = tf.grads((...g: tf.Tensor[]) => {
       const byBlock: (tf.Tensor | undefined)[] = [];
       g.forEach((t, i) => (byBlock[from + i] = t));
-      return tf.sum(targetFromState(ctx, side, h, from, { gates: byBlock }));
+      return tf.sum(targetOfState(ctx.cache, side, h, from, { gates: byBlock }));
     })(gates);
     return grads.map((gA) => tf.mean(tf.relu(gA), 1));
   });
@@ -53,23 +53,11 @@ export function cheferMatrix(maps: ArrayLike<number>[], L: number): Float64Array
   return r;
 }
 
-export const chefer: Explainer<CheferOptions> = {
+// The identity in R puts 1 on the row's own token (CLS is dropped anyway; EOS is dropped for text).
+export const chefer = relevanceRowExplainer({
   name: 'chefer',
   description: 'Chefer et al. 2021 gradient-weighted rollout: R += mean_heads(relu(∇A⊙A))·R over blocks ≥ startLayer (default: last block only); CLS / EOS row',
-  sides: ['image', 'text'],
   options: CHEFER_OPTIONS,
-  async explain(ctx, side, options) {
-    const t0 = performance.now();
-    const o = resolveOptions<CheferOptions>('chefer', CHEFER_OPTIONS, options);
-    const tower = towerOf(ctx, side);
-    const from = resolveLayer(o.startLayer, tower.numLayers, 'chefer: startLayer');
-    if (side === 'text') checkCaption(ctx.pair.ids);
-    const { maps, L } = gradWeightedAttention(ctx, side, from);
-    const r = cheferMatrix(maps, L);
-    const row = side === 'image' ? 0 : pooledIndex(ctx.pair.ids);
-    const scores = r.slice(row * L, (row + 1) * L);
-    // The identity puts 1 on the row's own token (CLS is dropped anyway; EOS is dropped for text).
-    const map = side === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : textMapFromTokens(scores);
-    return attribution('chefer', side, map, t0, { startLayer: from });
-  },
-};
+  blockMaps: gradWeightedAttention,
+  combine: cheferMatrix,
+});

@@ -1,45 +1,75 @@
-// What every baseline shares: option defaults and checks, layer indices, the target
-// computed from a hidden state, and turning raw scores into the contract's maps.
+// The template every method is written in (`defineExplainer`), and the readouts they share:
+// turning raw per-token or per-pixel scores into the contract's maps.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  cosineRows,
-  poolIndices,
-  resolveOptions as resolveOptionsChecked,
   dropSpecialTokens,
   gridToImageMap,
   minMax,
+  poolIndices,
+  resolveLayer,
+  resolveOptions,
   tokenScoresToImageMap,
   type Attribution,
   type ExplainContext,
   type Explainer,
   type OptionSpec,
-  type RunOptions,
-  type Side,
 } from '@ceb/core';
+import type { Side } from '@ceb/types';
 
-/** Fills defaults and checks every given option against its spec (unknown names, types, bounds). */
-export function resolveOptions<O>(method: string, specs: Record<string, OptionSpec>, given: Partial<O> | undefined): O {
-  return resolveOptionsChecked<O>(specs, given, method);
+export interface MapResult {
+  scores: Float32Array;
+  shape: number[];
+  flat: boolean;
 }
 
-export function checkSide(e: Pick<Explainer, 'name' | 'sides'>, side: Side): void {
-  if (!e.sides.includes(side)) throw new Error(`${e.name} explains only the ${e.sides.join(' and ')} side, not "${side}"`);
+/** What one side of a method computes: the map, and extras for reports and tests. */
+export interface SideResult {
+  map: MapResult;
+  extra?: Record<string, unknown>;
+}
+
+export type SideFn<O> = (ctx: ExplainContext, options: O) => SideResult | Promise<SideResult>;
+
+export interface ExplainerSpec<O> {
+  name: string;
+  description: string;
+  options: Record<keyof O & string, OptionSpec>;
+  /** What a reader must know beside this method's numbers (reports show it). */
+  note?: string;
+  /** The image side, when the method explains images. */
+  image?: SideFn<O>;
+  /** The text side, when the method explains captions (the caption is checked to have a token). */
+  text?: SideFn<O>;
 }
 
 /**
- * A block index: 0…n−1, or negative from the end (−1 = the last block), so one default
- * means the same depth on towers of any size.
+ * A method from its sides. The template does, once for every method: the side check, the
+ * options (defaults filled, each given value checked against its spec, layer options resolved
+ * to a block of the explained side's tower), the caption check, and the timing.
  */
-export function resolveLayer(value: number, numLayers: number, what: string): number {
-  const k = value < 0 ? numLayers + value : value;
-  if (!Number.isInteger(k) || k < 0 || k >= numLayers) {
-    throw new Error(`${what} ${value} is outside the tower's blocks 0…${numLayers - 1} (or −1…−${numLayers} from the end)`);
-  }
-  return k;
-}
-
-export function towerOf(ctx: ExplainContext, side: Side) {
-  return side === 'image' ? ctx.model.vision : ctx.model.text;
+export function defineExplainer<O>(spec: ExplainerSpec<O>): Explainer<O> {
+  const sides = (['image', 'text'] as const).filter((s) => spec[s] !== undefined);
+  const specs = spec.options as Record<string, OptionSpec>;
+  return {
+    name: spec.name,
+    description: spec.description,
+    sides,
+    options: spec.options,
+    ...(spec.note ? { note: spec.note } : {}),
+    async explain(ctx, side, options) {
+      const fn = spec[side];
+      if (!fn) throw new Error(`${spec.name} explains only the ${sides.join(' and ')} side, not "${side}"`);
+      const t0 = performance.now();
+      const opts = resolveOptions<Record<string, unknown>>(specs, options, spec.name);
+      const tower = side === 'image' ? ctx.model.vision : ctx.model.text;
+      for (const [key, s] of Object.entries(specs)) {
+        if (s.layer) opts[key] = resolveLayer(s.layer, opts[key] as number, tower.numLayers, `${spec.name}: ${key}`, side);
+      }
+      if (side === 'text') checkCaption(ctx.pair.ids);
+      const r = await fn(ctx, opts as O);
+      return attribution(spec.name, side, r.map, t0, r.extra);
+    },
+  };
 }
 
 /** Caption must have at least one token between BOS and EOS. */
@@ -47,26 +77,13 @@ export function checkCaption(ids: number[]): void {
   if (ids.length < 3) throw new Error(`the caption has ${ids.length} ids; a text map needs BOS, at least one token, and EOS`);
 }
 
-/**
- * The target for a batch of states entering block `from`: cosine between the projected
- * embedding of the explained side and the clean embedding of the other side. [B]
- */
-export function targetFromState(ctx: ExplainContext, side: Side, h: tf.Tensor3D, from: number, run: RunOptions = {}): tf.Tensor1D {
-  const b = h.shape[0];
-  const out = towerOf(ctx, side).runBlocks(h, from, undefined, run).h;
-  const emb = side === 'image' ? ctx.model.vision.head(out) : ctx.model.text.head(out, Array.from({ length: b }, () => ctx.pair.ids));
-  return cosineRows(emb, ctx.cache.otherEmbedding(side));
+export function towerOf(ctx: ExplainContext, side: Side) {
+  return side === 'image' ? ctx.model.vision : ctx.model.text;
 }
 
 /** Index of the pooled text token (EOS for a normal caption), as the text head pools. */
 export function pooledIndex(ids: number[]): number {
   return poolIndices([ids])[0];
-}
-
-export interface MapResult {
-  scores: Float32Array;
-  shape: number[];
-  flat: boolean;
 }
 
 /** Per-token vision scores (CLS first) → min-max S×S image map. */
@@ -92,7 +109,13 @@ export function textMapFromCaption(captionScores: ArrayLike<number>): MapResult 
   return { scores: map, shape: [map.length], flat };
 }
 
-export function attribution(method: string, side: Side, m: MapResult, t0: number, extra?: Record<string, unknown>): Attribution {
+/** A g×g grid (no CLS) → bilinear up-sampled, min-max S×S image map. */
+export function gridMap(grid: ArrayLike<number>, g: number, size: number): MapResult {
+  const { map, flat } = gridToImageMap(grid, g, size);
+  return { scores: map, shape: [size, size], flat };
+}
+
+function attribution(method: string, side: Side, m: MapResult, t0: number, extra?: Record<string, unknown>): Attribution {
   return { method, side, scores: m.scores, shape: m.shape, flat: m.flat, ms: performance.now() - t0, ...(extra ? { extra } : {}) };
 }
 
@@ -101,10 +124,4 @@ export function take(t: tf.Tensor): Float32Array {
   const v = (t.dataSync() as Float32Array).slice();
   t.dispose();
   return v;
-}
-
-/** A g×g grid (no CLS) → bilinear up-sampled, min-max S×S image map. */
-export function gridMap(grid: ArrayLike<number>, g: number, size: number): MapResult {
-  const { map, flat } = gridToImageMap(grid, g, size);
-  return { scores: map, shape: [size, size], flat };
 }

@@ -1,33 +1,22 @@
 // Grad-CAM (Selvaraju et al., ICCV 2017) on a transformer block's output, and the
 // element-wise variant ReLU(Σ_c G ⊙ A) used by later CLIP papers (one module, two explainers).
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExplainContext, Explainer, OptionSpec, Side } from '@ceb/core';
-import {
-  attribution,
-  checkCaption,
-  checkSide,
-  imageMapFromTokens,
-  resolveLayer,
-  resolveOptions,
-  targetFromState,
-  take,
-  textMapFromTokens,
-} from './common';
+import { targetOfState, type ExplainContext, type Explainer, type OptionSpec, type OptionsOf } from '@ceb/core';
+import type { Side } from '@ceb/types';
+import { defineExplainer, imageMapFromTokens, take, textMapFromTokens } from './common';
 
-export interface GradcamOptions {
-  /** Block whose output is explained; negative counts from the end. */
-  layer: number;
-}
-
-export const GRADCAM_OPTIONS: Record<keyof GradcamOptions, OptionSpec> = {
+export const GRADCAM_OPTIONS = {
   layer: {
     type: 'integer',
     default: -3,
+    layer: { of: 'output' },
     description:
       'block whose output gives A and G (0-based; negative from the end). −3 = block 9 of a 12-block ViT-B (the spec default); ' +
       'not −1: after the last block only CLS/EOS reaches the head, so patch gradients are zero. Sweepable.',
   },
-};
+} satisfies Record<string, OptionSpec>;
+
+export type GradcamOptions = OptionsOf<typeof GRADCAM_OPTIONS>;
 
 export type GradcamVariant = 'classic' | 'elementwise';
 
@@ -35,10 +24,9 @@ export type GradcamVariant = 'classic' | 'elementwise';
 export function activationsAndGradients(ctx: ExplainContext, side: Side, layer: number): { a: Float32Array; g: Float32Array; L: number; D: number } {
   const h = ctx.cache.stateAfter(side, layer);
   const [, L, D] = h.shape;
-  const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(targetFromState(ctx, side, x as tf.Tensor3D, layer + 1)))(h));
+  const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(targetOfState(ctx.cache, side, x as tf.Tensor3D, layer + 1)))(h));
   return { a: (h.dataSync() as Float32Array).slice(), g: take(grad), L, D };
 }
-
 /**
  * Per-token Grad-CAM over all L tokens (0 where a token is not mapped). Mapped tokens:
  * image patches 1…L−1 (CLS dropped), text caption tokens 1…L−2 (BOS/EOS dropped).
@@ -67,26 +55,14 @@ export function gradcamTokenScores(a: ArrayLike<number>, g: ArrayLike<number>, L
 }
 
 function makeGradcam(name: string, variant: GradcamVariant, description: string): Explainer<GradcamOptions> {
-  const self: Explainer<GradcamOptions> = {
-    name,
-    description,
-    sides: ['image', 'text'],
-    options: GRADCAM_OPTIONS,
-    async explain(ctx, side, options) {
-      checkSide(self, side);
-      const t0 = performance.now();
-      const opts = resolveOptions<GradcamOptions>(name, GRADCAM_OPTIONS, options);
-      const tower = side === 'image' ? ctx.model.vision : ctx.model.text;
-      const layer = resolveLayer(opts.layer, tower.numLayers, `${name}: layer`);
-      if (side === 'text') checkCaption(ctx.pair.ids);
-      const { a, g, L, D } = activationsAndGradients(ctx, side, layer);
-      const [first, last] = side === 'image' ? [1, L] : [1, L - 1];
-      const scores = gradcamTokenScores(a, g, L, D, first, last, variant);
-      const map = side === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : textMapFromTokens(scores);
-      return attribution(name, side, map, t0, { layer, tokenScores: Array.from(scores) });
-    },
+  const side = (s: Side) => (ctx: ExplainContext, o: GradcamOptions) => {
+    const { a, g, L, D } = activationsAndGradients(ctx, s, o.layer);
+    // Mapped tokens: image patches 1…L−1 (CLS dropped), caption tokens 1…L−2 (BOS/EOS dropped).
+    const scores = gradcamTokenScores(a, g, L, D, 1, s === 'image' ? L : L - 1, variant);
+    const map = s === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : textMapFromTokens(scores);
+    return { map, extra: { layer: o.layer, tokenScores: Array.from(scores) } };
   };
-  return self;
+  return defineExplainer<GradcamOptions>({ name, description, options: GRADCAM_OPTIONS, image: side('image'), text: side('text') });
 }
 
 export const gradcam = makeGradcam(

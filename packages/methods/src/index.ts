@@ -1,9 +1,10 @@
-// @ceb/baselines: the comparison methods, each an Explainer, and the registry of every method.
+// @ceb/methods: every explanation method, one module each over one template
+// (defineExplainer), and the registry of them all.
 export * from './registry';
+export * from './common';
 export * from './scorer';
-export { Rng, subSeed } from '@ceb/random';
 export { solveSpd } from './linalg';
-export { resolveLayer, resolveOptions, targetFromState } from './common';
+export * from './m2ib';
 export * from './gradcam';
 export * from './saliency';
 export * from './rise';

@@ -5,28 +5,23 @@
 // eliminated), ridge 1e-6, solved by Cholesky. When every coalition fits in the sample
 // budget they are all enumerated with their kernel weights (exact Shapley values);
 // otherwise sizes are drawn ∝ the kernel, subsets uniformly, in complement pairs, weight 1.
-import type { Explainer, OptionSpec } from '@ceb/core';
-import { attribution, checkCaption, gridMap, resolveOptions, textMapFromCaption } from './common';
+import type { OptionSpec, OptionsOf } from '@ceb/core';
+import { defineExplainer, gridMap, textMapFromCaption } from './common';
 import { solveSpd } from './linalg';
 import { Rng, subSeed } from '@ceb/random';
 import { BATCH_SIZE_OPTION, modelScorer, textMaskFromCaption, type MaskScorer } from './scorer';
 
-export interface KernelShapOptions {
-  samples: number;
-  grid: number;
-  seed: number;
-  batchSize: number;
-}
-
-export const KERNELSHAP_OPTIONS: Record<keyof KernelShapOptions, OptionSpec> = {
+export const KERNELSHAP_OPTIONS = {
   samples: { type: 'integer', default: 2000, min: 1, description: 'coalitions evaluated besides the empty and the full one' },
   grid: { type: 'integer', default: 0, min: 0, description: 'image features: a grid×grid partition; 0 = the model patch grid (7×7 for ViT-B/32)' },
   seed: { type: 'integer', default: 0, description: 'seed of the sampled coalitions' },
   batchSize: BATCH_SIZE_OPTION,
-};
+} satisfies Record<string, OptionSpec>;
+
+export type KernelShapOptions = OptionsOf<typeof KERNELSHAP_OPTIONS>;
 
 /** The value of n coalitions, given as n·M bytes (1 = feature present). */
-export type CoalitionValue = (z: Uint8Array, n: number) => ArrayLike<number>;
+export type CoalitionValue = (z: Uint8Array, n: number) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
 export interface KernelShapResult {
   phi: Float64Array;
@@ -44,62 +39,51 @@ function binom(n: number, k: number): number {
   return r;
 }
 
-export function kernelShap(value: CoalitionValue, m: number, p: { samples: number; seed: number; chunk?: number; ridge?: number }): KernelShapResult {
-  if (!Number.isInteger(m) || m < 1) throw new Error(`kernelshap: need at least one feature, got ${m}`);
-  const ends = value(Uint8Array.from({ length: 2 * m }, (_, i) => (i < m ? 0 : 1)), 2);
-  const base = ends[0];
-  const full = ends[1];
-  if (m === 1) return { phi: Float64Array.of(full - base), base, full, exact: true, evaluated: 2 };
+/** Every coalition of m features (1 … 2^m − 2) with its Shapley-kernel weight. */
+function allCoalitions(m: number): { z: Uint8Array; w: Float64Array } {
+  const n = 2 ** m - 2;
+  const z = new Uint8Array(n * m);
+  const w = new Float64Array(n);
+  for (let c = 1; c <= n; c++) {
+    let s = 0;
+    for (let j = 0; j < m; j++) if ((c >> j) & 1) (z[(c - 1) * m + j] = 1), s++;
+    w[c - 1] = (m - 1) / (binom(m, s) * s * (m - s));
+  }
+  return { z, w };
+}
 
-  // Coalitions and their regression weights.
-  let z: Uint8Array;
-  let w: Float64Array;
-  let exact = false;
-  if (m <= 20 && 2 ** m - 2 <= p.samples) {
-    exact = true;
-    const n = 2 ** m - 2;
-    z = new Uint8Array(n * m);
-    w = new Float64Array(n);
-    for (let c = 1; c <= n; c++) {
-      let s = 0;
-      for (let j = 0; j < m; j++) if ((c >> j) & 1) (z[(c - 1) * m + j] = 1), s++;
-      w[c - 1] = (m - 1) / (binom(m, s) * s * (m - s));
+/** n coalitions: sizes drawn ∝ the kernel, subsets uniformly, every second one the complement of the one before; weight 1. */
+function sampledCoalitions(m: number, n: number, seed: number): { z: Uint8Array; w: Float64Array } {
+  const rng = new Rng(subSeed(seed, 2));
+  const sizeCdf: number[] = [];
+  let acc = 0;
+  for (let s = 1; s < m; s++) sizeCdf.push((acc += (m - 1) / (s * (m - s))));
+  const z = new Uint8Array(n * m);
+  const perm = Array.from({ length: m }, (_, j) => j);
+  for (let i = 0; i < n; i++) {
+    if (i % 2 === 1) {
+      // The complement of the previous coalition: its size has the same kernel weight.
+      for (let j = 0; j < m; j++) z[i * m + j] = 1 - z[(i - 1) * m + j];
+      continue;
     }
-  } else {
-    const n = p.samples;
-    const rng = new Rng(subSeed(p.seed, 2));
-    const sizeCdf: number[] = [];
-    let acc = 0;
-    for (let s = 1; s < m; s++) sizeCdf.push((acc += (m - 1) / (s * (m - s))));
-    z = new Uint8Array(n * m);
-    w = new Float64Array(n).fill(1);
-    const perm = Array.from({ length: m }, (_, j) => j);
-    for (let i = 0; i < n; i++) {
-      if (i % 2 === 1) {
-        // The complement of the previous coalition: its size has the same kernel weight.
-        for (let j = 0; j < m; j++) z[i * m + j] = 1 - z[(i - 1) * m + j];
-        continue;
-      }
-      const u = rng.next() * acc;
-      let s = 1;
-      while (s < m - 1 && sizeCdf[s - 1] <= u) s++;
-      for (let j = 0; j < s; j++) {
-        const k = j + rng.int(m - j);
-        [perm[j], perm[k]] = [perm[k], perm[j]];
-        z[i * m + perm[j]] = 1;
-      }
+    const u = rng.next() * acc;
+    let s = 1;
+    while (s < m - 1 && sizeCdf[s - 1] <= u) s++;
+    for (let j = 0; j < s; j++) {
+      const k = j + rng.int(m - j);
+      [perm[j], perm[k]] = [perm[k], perm[j]];
+      z[i * m + perm[j]] = 1;
     }
   }
+  return { z, w: new Float64Array(n).fill(1) };
+}
+
+/**
+ * Weighted least squares with Σφ = full − base imposed exactly: φ_M = (full − base) − Σ_{j<M} φ_j,
+ * so y − base − z_M·(full − base) = Σ_{j<M} (z_j − z_M) φ_j; ridge on the diagonal, Cholesky.
+ */
+function constrainedFit(z: Uint8Array, w: Float64Array, y: Float64Array, m: number, base: number, full: number, ridge: number): Float64Array {
   const n = w.length;
-  const y = new Float64Array(n);
-  const chunk = Math.max(1, p.chunk ?? 64);
-  for (let i = 0; i < n; i += chunk) {
-    const b = Math.min(chunk, n - i);
-    const v = value(z.subarray(i * m, (i + b) * m), b);
-    for (let k = 0; k < b; k++) y[i + k] = v[k];
-  }
-
-  // Eliminate φ_M = (full − base) − Σ_{j<M} φ_j: y − base − z_M·(full − base) = Σ_{j<M} (z_j − z_M) φ_j.
   const k = m - 1;
   const ata = new Float64Array(k * k);
   const atb = new Float64Array(k);
@@ -118,7 +102,6 @@ export function kernelShap(value: CoalitionValue, m: number, p: { samples: numbe
       for (let c = 0; c <= a; c++) ata[a * k + c] += ra * row[c];
     }
   }
-  const ridge = p.ridge ?? 1e-6;
   for (let a = 0; a < k; a++) {
     for (let c = 0; c < a; c++) ata[c * k + a] = ata[a * k + c];
     ata[a * k + a] += ridge;
@@ -128,7 +111,26 @@ export function kernelShap(value: CoalitionValue, m: number, p: { samples: numbe
   let s = 0;
   for (let j = 0; j < k; j++) (phi[j] = sol[j]), (s += sol[j]);
   phi[k] = full - base - s;
-  return { phi, base, full, exact, evaluated: n + 2 };
+  return phi;
+}
+
+export async function kernelShap(value: CoalitionValue, m: number, p: { samples: number; seed: number; chunk?: number; ridge?: number }): Promise<KernelShapResult> {
+  if (!Number.isInteger(m) || m < 1) throw new Error(`kernelshap: need at least one feature, got ${m}`);
+  const ends = await value(Uint8Array.from({ length: 2 * m }, (_, i) => (i < m ? 0 : 1)), 2);
+  const base = ends[0];
+  const full = ends[1];
+  if (m === 1) return { phi: Float64Array.of(full - base), base, full, exact: true, evaluated: 2 };
+  const exact = m <= 20 && 2 ** m - 2 <= p.samples;
+  const { z, w } = exact ? allCoalitions(m) : sampledCoalitions(m, p.samples, p.seed);
+  const n = w.length;
+  const y = new Float64Array(n);
+  const chunk = Math.max(1, p.chunk ?? 64);
+  for (let i = 0; i < n; i += chunk) {
+    const b = Math.min(chunk, n - i);
+    const v = await value(z.subarray(i * m, (i + b) * m), b);
+    for (let k = 0; k < b; k++) y[i + k] = v[k];
+  }
+  return { phi: constrainedFit(z, w, y, m, base, full, p.ridge ?? 1e-6), base, full, exact, evaluated: n + 2 };
 }
 
 /** Pixel masks from grid coalitions: cell (r, c) covers rows ⌊r·S/g⌋ … ⌊(r+1)·S/g⌋ − 1. */
@@ -158,25 +160,20 @@ export function captionCoalitionValue(scorer: MaskScorer): CoalitionValue {
   };
 }
 
-export const kernelshap: Explainer<KernelShapOptions> = {
+export const kernelshap = defineExplainer<KernelShapOptions>({
   name: 'kernelshap',
   description:
     'KernelSHAP (Lundberg & Lee 2017) over the patch grid (image) or caption tokens (text), fill = 0 / zero embedding; ' +
     'Shapley-kernel weighted least squares with the efficiency constraint imposed exactly, ridge 1e-6; all coalitions when they fit in `samples`',
-  sides: ['image', 'text'],
   options: KERNELSHAP_OPTIONS,
-  async explain(ctx, side, options) {
-    const t0 = performance.now();
-    const o = resolveOptions<KernelShapOptions>('kernelshap', KERNELSHAP_OPTIONS, options);
-    const scorer = modelScorer(ctx, side, o.batchSize);
-    if (side === 'image') {
-      const s = ctx.model.config.vision.imageSize;
-      const g = o.grid || ctx.model.vision.gridSize;
-      const r = kernelShap(gridCoalitionValue(scorer, s, g), g * g, { samples: o.samples, seed: o.seed, chunk: o.batchSize });
-      return attribution('kernelshap', side, gridMap(r.phi, g, s), t0, { grid: g, exact: r.exact, phi: Array.from(r.phi) });
-    }
-    checkCaption(ctx.pair.ids);
-    const r = kernelShap(captionCoalitionValue(scorer), ctx.pair.ids.length - 2, { samples: o.samples, seed: o.seed, chunk: o.batchSize });
-    return attribution('kernelshap', side, textMapFromCaption(r.phi), t0, { exact: r.exact, phi: Array.from(r.phi) });
+  async image(ctx, o) {
+    const s = ctx.model.config.vision.imageSize;
+    const g = o.grid || ctx.model.vision.gridSize;
+    const r = await kernelShap(gridCoalitionValue(modelScorer(ctx, 'image', o.batchSize), s, g), g * g, { samples: o.samples, seed: o.seed, chunk: o.batchSize });
+    return { map: gridMap(r.phi, g, s), extra: { grid: g, exact: r.exact, phi: Array.from(r.phi) } };
   },
-};
+  async text(ctx, o) {
+    const r = await kernelShap(captionCoalitionValue(modelScorer(ctx, 'text', o.batchSize)), ctx.pair.ids.length - 2, { samples: o.samples, seed: o.seed, chunk: o.batchSize });
+    return { map: textMapFromCaption(r.phi), extra: { exact: r.exact, phi: Array.from(r.phi) } };
+  },
+});

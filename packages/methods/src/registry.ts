@@ -1,10 +1,12 @@
 // Every method under one name, for configs and the CLI (`explain --method NAME`,
 // `explain --list-methods`).
-import { checkOptions, m2ib, type Explainer, type OptionSpec, type Side } from '@ceb/core';
+import { checkOptions, type Explainer, type OptionSpec } from '@ceb/core';
+import type { Side } from '@ceb/types';
 import { chefer } from './chefer';
 import { random, sobel, uniform } from './controls';
 import { gradcam, gradcamElementwise } from './gradcam';
 import { kernelshap } from './kernelshap';
+import { m2ib } from './m2ib';
 import { occlusion } from './occlusion';
 import { rise } from './rise';
 import { rollout } from './rollout';

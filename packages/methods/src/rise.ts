@@ -1,22 +1,12 @@
 // RISE (Petsiuk et al., BMVC 2018): random binary s×s grids with keep-probability p,
 // bilinearly up-sampled to (s+1)·cell, randomly shifted and cropped to S×S;
 // map = Σ score(x ⊙ m)·m / (N·p). Text: independent token keep-masks.
-import { resizeBilinear, type Explainer, type OptionSpec } from '@ceb/core';
-import { attribution, checkCaption, imageMapFromPixels, resolveOptions, textMapFromCaption } from './common';
+import { resizeBilinear, type OptionSpec, type OptionsOf } from '@ceb/core';
+import { defineExplainer, imageMapFromPixels, textMapFromCaption } from './common';
 import { Rng, subSeed } from '@ceb/random';
 import { BATCH_SIZE_OPTION, modelScorer, textMaskFromCaption, type MaskScorer } from './scorer';
 
-export interface RiseOptions {
-  masks: number;
-  cells: number;
-  keepProb: number;
-  textMasks: number;
-  textKeepProb: number;
-  seed: number;
-  batchSize: number;
-}
-
-export const RISE_OPTIONS: Record<keyof RiseOptions, OptionSpec> = {
+export const RISE_OPTIONS = {
   masks: { type: 'integer', default: 6000, min: 1, description: 'image masks N (paper: 6000)' },
   cells: { type: 'integer', default: 8, min: 1, description: 'grid cells per side s (paper: 8)' },
   keepProb: { type: 'number', default: 0.1, min: 1e-6, max: 1, description: 'image keep-probability p (paper: 0.1)' },
@@ -24,7 +14,9 @@ export const RISE_OPTIONS: Record<keyof RiseOptions, OptionSpec> = {
   textKeepProb: { type: 'number', default: 0.5, min: 1e-6, max: 1, description: 'token keep-probability (our choice: 0.5, so a mask keeps half the caption)' },
   seed: { type: 'integer', default: 0, description: 'seed of the masks' },
   batchSize: BATCH_SIZE_OPTION,
-};
+} satisfies Record<string, OptionSpec>;
+
+export type RiseOptions = OptionsOf<typeof RISE_OPTIONS>;
 
 export interface RiseImageParams {
   masks: number;
@@ -51,7 +43,7 @@ export function riseMask(rng: Rng, size: number, cells: number, keepProb: number
 }
 
 /** The RISE pixel map (before min-max) for any scorer of S×S pixel masks. */
-export function riseImage(scorer: MaskScorer, size: number, p: RiseImageParams): Float64Array {
+export async function riseImage(scorer: MaskScorer, size: number, p: RiseImageParams): Promise<Float64Array> {
   if (scorer.maskSize !== size * size) throw new Error(`rise: scorer takes masks of ${scorer.maskSize} values, expected ${size}×${size}`);
   const rng = new Rng(subSeed(p.seed, 0));
   const chunk = Math.max(1, p.chunk ?? 64);
@@ -60,7 +52,7 @@ export function riseImage(scorer: MaskScorer, size: number, p: RiseImageParams):
   for (let done = 0; done < p.masks; done += chunk) {
     const n = Math.min(chunk, p.masks - done);
     for (let i = 0; i < n; i++) riseMask(rng, size, p.cells, p.keepProb, buf, i * size * size);
-    const scores = scorer.score(buf, n);
+    const scores = await scorer.score(buf, n);
     for (let i = 0; i < n; i++) {
       const sc = scores[i];
       const off = i * size * size;
@@ -73,7 +65,7 @@ export function riseImage(scorer: MaskScorer, size: number, p: RiseImageParams):
 }
 
 /** RISE over caption tokens (BOS/EOS always kept): per caption token Σ score·m / (N·p). */
-export function riseText(scorer: MaskScorer, p: { masks: number; keepProb: number; seed: number; chunk?: number }): Float64Array {
+export async function riseText(scorer: MaskScorer, p: { masks: number; keepProb: number; seed: number; chunk?: number }): Promise<Float64Array> {
   const l = scorer.maskSize;
   const n = l - 2;
   if (n < 1) throw new Error(`rise: the caption has no token between BOS and EOS`);
@@ -88,31 +80,26 @@ export function riseText(scorer: MaskScorer, p: { masks: number; keepProb: numbe
       for (let j = 0; j < n; j++) keep[j] = rng.next() < p.keepProb ? 1 : 0;
       textMaskFromCaption(keep, buf, i * l);
     }
-    const scores = scorer.score(buf, b);
+    const scores = await scorer.score(buf, b);
     for (let i = 0; i < b; i++) for (let j = 0; j < n; j++) sal[j] += scores[i] * buf[i * l + 1 + j];
   }
   for (let j = 0; j < n; j++) sal[j] /= p.masks * p.keepProb;
   return sal;
 }
 
-export const rise: Explainer<RiseOptions> = {
+export const rise = defineExplainer<RiseOptions>({
   name: 'rise',
   description:
     'RISE (Petsiuk et al. 2018): N random s×s keep-grids (prob. p), bilinear up-sampling, random shift; map = Σ score·mask / (N·p). ' +
     'Masked pixels = 0 in normalised space. Text: independent token keep-masks (1000 masks, p = 0.5 by default: our choice).',
-  sides: ['image', 'text'],
   options: RISE_OPTIONS,
-  async explain(ctx, side, options) {
-    const t0 = performance.now();
-    const o = resolveOptions<RiseOptions>('rise', RISE_OPTIONS, options);
-    const scorer = modelScorer(ctx, side, o.batchSize);
-    if (side === 'image') {
-      const s = ctx.model.config.vision.imageSize;
-      const sal = riseImage(scorer, s, { masks: o.masks, cells: o.cells, keepProb: o.keepProb, seed: o.seed, chunk: o.batchSize });
-      return attribution('rise', side, imageMapFromPixels(sal, s), t0, { masks: o.masks });
-    }
-    checkCaption(ctx.pair.ids);
-    const sal = riseText(scorer, { masks: o.textMasks, keepProb: o.textKeepProb, seed: o.seed, chunk: o.batchSize });
-    return attribution('rise', side, textMapFromCaption(sal), t0, { masks: o.textMasks });
+  async image(ctx, o) {
+    const s = ctx.model.config.vision.imageSize;
+    const sal = await riseImage(modelScorer(ctx, 'image', o.batchSize), s, { masks: o.masks, cells: o.cells, keepProb: o.keepProb, seed: o.seed, chunk: o.batchSize });
+    return { map: imageMapFromPixels(sal, s), extra: { masks: o.masks } };
   },
-};
+  async text(ctx, o) {
+    const sal = await riseText(modelScorer(ctx, 'text', o.batchSize), { masks: o.textMasks, keepProb: o.textKeepProb, seed: o.seed, chunk: o.batchSize });
+    return { map: textMapFromCaption(sal), extra: { masks: o.textMasks } };
+  },
+});

@@ -2,16 +2,15 @@
 // rows renormalised, multiplied over the blocks from `startLayer` up; image map = CLS row
 // over the patches, text map = the pooled (EOS) row over the caption tokens.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExplainContext, Explainer, OptionSpec, Side } from '@ceb/core';
-import { attribution, checkCaption, imageMapFromTokens, pooledIndex, resolveLayer, resolveOptions, take, textMapFromTokens, towerOf } from './common';
+import type { ExplainContext, OptionSpec, OptionsOf } from '@ceb/core';
+import type { Side } from '@ceb/types';
+import { defineExplainer, imageMapFromTokens, pooledIndex, take, textMapFromTokens, towerOf, type SideResult } from './common';
 
-export interface RolloutOptions {
-  startLayer: number;
-}
+export const ROLLOUT_OPTIONS = {
+  startLayer: { type: 'integer', default: 0, layer: { of: 'attention' }, description: 'first block in the product (0-based; negative from the end); 0 = all blocks, as the paper' },
+} satisfies Record<string, OptionSpec>;
 
-export const ROLLOUT_OPTIONS: Record<keyof RolloutOptions, OptionSpec> = {
-  startLayer: { type: 'integer', default: 0, description: 'first block in the product (0-based; negative from the end); 0 = all blocks, as the paper' },
-};
+export type RolloutOptions = OptionsOf<typeof ROLLOUT_OPTIONS>;
 
 /** Head-averaged attention [L·L] of blocks `from` … last on the clean pair (batch 1). */
 export function meanAttention(ctx: ExplainContext, side: Side, from: number): { maps: Float32Array[]; L: number } {
@@ -46,22 +45,41 @@ export function rolloutMatrix(maps: ArrayLike<number>[], L: number): Float64Arra
   return r;
 }
 
-export const rollout: Explainer<RolloutOptions> = {
+/**
+ * The row of the pooled token of an L×L relevance matrix as the side's map: the CLS row over
+ * the patches (image), the pooled (EOS) row over the caption tokens (text).
+ */
+export function pooledRowMap(ctx: ExplainContext, side: Side, r: Float64Array, L: number): SideResult['map'] {
+  const row = side === 'image' ? 0 : pooledIndex(ctx.pair.ids);
+  const scores = r.slice(row * L, (row + 1) * L);
+  return side === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : textMapFromTokens(scores);
+}
+
+/** Per-block L×L maps of the blocks from `from` on, for one side of the pair. */
+export type BlockMaps = (ctx: ExplainContext, side: Side, from: number) => { maps: ArrayLike<number>[]; L: number };
+
+/**
+ * A method that combines per-block attention maps (from `startLayer` on) into one relevance
+ * matrix and reads the pooled token's row: rollout, Chefer et al.
+ */
+export function relevanceRowExplainer(spec: {
+  name: string;
+  description: string;
+  options: typeof ROLLOUT_OPTIONS;
+  blockMaps: BlockMaps;
+  combine: (maps: ArrayLike<number>[], L: number) => Float64Array;
+}) {
+  const side = (s: Side) => (ctx: ExplainContext, o: RolloutOptions): SideResult => {
+    const { maps, L } = spec.blockMaps(ctx, s, o.startLayer);
+    return { map: pooledRowMap(ctx, s, spec.combine(maps, L), L), extra: { startLayer: o.startLayer } };
+  };
+  return defineExplainer<RolloutOptions>({ name: spec.name, description: spec.description, options: spec.options, image: side('image'), text: side('text') });
+}
+
+export const rollout = relevanceRowExplainer({
   name: 'rollout',
   description: 'attention rollout (Abnar & Zuidema 2020): product of ½·mean-head attention + ½·I over blocks ≥ startLayer; CLS row (image) / EOS row (text)',
-  sides: ['image', 'text'],
   options: ROLLOUT_OPTIONS,
-  async explain(ctx, side, options) {
-    const t0 = performance.now();
-    const o = resolveOptions<RolloutOptions>('rollout', ROLLOUT_OPTIONS, options);
-    const tower = towerOf(ctx, side);
-    const from = resolveLayer(o.startLayer, tower.numLayers, 'rollout: startLayer');
-    if (side === 'text') checkCaption(ctx.pair.ids);
-    const { maps, L } = meanAttention(ctx, side, from);
-    const r = rolloutMatrix(maps, L);
-    const row = side === 'image' ? 0 : pooledIndex(ctx.pair.ids);
-    const scores = r.subarray(row * L, (row + 1) * L);
-    const map = side === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : textMapFromTokens(scores);
-    return attribution('rollout', side, map, t0, { startLayer: from });
-  },
-};
+  blockMaps: meanAttention,
+  combine: rolloutMatrix,
+});

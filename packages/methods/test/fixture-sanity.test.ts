@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildClip, initBackend, PairCache, readClipConfig, readClipWeights, resolveWeightsPath, type Attribution, type ClipModel, type ExplainContext } from '@ceb/core';
-import { METHODS, Rng } from '../src/index';
+import { Rng } from '@ceb/random';
+import { METHODS } from '../src/index';
 import { CLIP_FIXTURE_DIR, maxAbsDiff } from './helpers/fixtures';
 
 // Small budgets: the point is that every method runs, not the quality of the estimate.

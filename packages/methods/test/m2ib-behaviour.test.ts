@@ -1,11 +1,8 @@
 // M2IB properties beyond the fixture: sigma2 semantics, seeding, no leaks across pairs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend';
-import type { ClipModel } from '../src/model/clip';
-import { loadClip } from '../src/model/load';
-import { PairCache } from '../src/explain/pair-cache';
-import { m2ib } from '../src/m2ib/m2ib';
+import { initBackend, loadClip, PairCache, type ClipModel } from '@ceb/core';
+import { m2ib, m2ibWithNoise, type M2ibTrace } from '../src/m2ib';
 import { CLIP_FIXTURE_DIR, maxAbsDiff } from './helpers/fixtures';
 
 let model: ClipModel;
@@ -34,7 +31,8 @@ afterAll(() => {
 describe('sigma2', () => {
   it.each([1, 4, 0.25])('the KL is taken against N(0, %s): with one step the capacity is the closed form at alpha_init', async (sigma2) => {
     const alphaInit = 5;
-    const res = await m2ib.explainWithNoise({ model, pair: cache.pair, cache }, 'image', { layer, steps: 1, sigma2, alphaInit, seed: 3 });
+    const res = await m2ibWithNoise(undefined, { trace: true }).explain({ model, pair: cache.pair, cache }, 'image', { layer, steps: 1, sigma2, alphaInit, seed: 3 });
+    const trace = res.extra!.trace as M2ibTrace;
     // KL(N(m, s²) ‖ N(0, σ²)) = log(σ/s) + (s² + m²)/(2σ²) − ½, m = lam·h, s = (1 − lam)·σ, in float64.
     const lam = 1 / (1 + Math.exp(-alphaInit));
     const h = cache.stateAfter('image', layer);
@@ -50,7 +48,7 @@ describe('sigma2', () => {
       }
     }
     const scale = Math.max(...expected);
-    expect(maxAbsDiff(res.trace.capacity, expected)).toBeLessThan(1e-4 * scale);
+    expect(maxAbsDiff(trace.capacity, expected)).toBeLessThan(1e-4 * scale);
   });
 
   it('other values change the map', async () => {

@@ -4,13 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { initBackend } from '../src/backend';
-import type { ClipModel } from '../src/model/clip';
-import { loadClip } from '../src/model/load';
-import { PairCache } from '../src/explain/pair-cache';
-import { m2ib, ADAM, type NoiseSource } from '../src/m2ib/m2ib';
-import { minMax } from '../src/explain/maps';
-import { readSafetensors, toFloat32, type TensorFile } from '../src/weights/safetensors';
+import { initBackend, loadClip, minMax, PairCache, readSafetensors, toFloat32, type ClipModel, type TensorFile } from '@ceb/core';
+import { ADAM, m2ibWithNoise, type M2ibTrace, type NoiseSource } from '../src/m2ib';
 import { CLIP_FIXTURE_DIR, maxAbsDiff } from './helpers/fixtures';
 
 let model: ClipModel;
@@ -70,9 +65,9 @@ describe.each(['image', 'text'] as const)('M2IB %s side', (side) => {
     cache.imageEmbedding();
     cache.textEmbedding();
     const before = tf.memory().numTensors;
-    const res = await m2ib.explainWithNoise({ model, pair: cache.pair, cache }, side, options, replay(`${side}.noise`));
+    const res = await m2ibWithNoise(replay(`${side}.noise`)).explain({ model, pair: cache.pair, cache }, side, options);
     expect(tf.memory().numTensors).toBe(before);
-    const { trace } = res;
+    const trace = res.extra!.trace as M2ibTrace;
     expect(maxAbsDiff(trace.fit, f32(`${side}.fit`))).toBeLessThan(1e-4);
     const capRef = f32(`${side}.capacity`);
     const capScale = Math.max(...capRef.map(Math.abs));

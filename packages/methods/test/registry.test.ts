@@ -1,7 +1,6 @@
 // The registry: the issue's names, the papers' defaults, option parsing and errors.
 import { describe, expect, it } from 'vitest';
-import { m2ib } from '@ceb/core';
-import { formatMethodList, getMethod, listMethods, METHOD_NAMES, parseMethodOptions, rolloutMatrix, cheferMatrix, solveSpd } from '../src/index';
+import { m2ib, formatMethodList, getMethod, listMethods, METHOD_NAMES, parseMethodOptions, rolloutMatrix, cheferMatrix, solveSpd } from '../src/index';
 import { maxAbsDiff } from './helpers/fixtures';
 
 describe('registry', () => {
