@@ -9,9 +9,8 @@
 //    (pooling falls on the largest kept id). drop = max(0, Y−O) × 100 (absolute).
 // Both: increase = 1[O > Y] × 100. Y = clean cosine (from the pair cache), O = explained input.
 // Per pair values; the mean over pairs is taken at report time.
-import type { ClipModel, Side } from '@ceb/core';
+import { scoreIdRows, scoreImages, scoreTokenScales, type ClipModel } from '@ceb/core';
 import { checkImageMap, checkTextScores, m2ibTextMask } from './perturb';
-import { imageScorer, scoreIdRows, scoreScaledTokens } from './scoring';
 import type { MetricResult, PairMetric, PairMetricContext } from './types';
 
 export type ConfidenceMode = 'corrected' | 'm2ib';
@@ -32,22 +31,20 @@ export function maskImage(model: ClipModel, pixels: Float32Array, map: Float32Ar
 
 export async function confidenceScores(ctx: PairMetricContext, mode: ConfidenceMode): Promise<{ clean: number; explained: number }> {
   const { model, pair, cache, attribution: a } = ctx;
-  const side: Side = a.side;
-  const other = cache.otherEmbedding(side);
   const clean = cache.similarity();
   let explained: number;
-  if (side === 'image') {
+  if (a.side === 'image') {
     checkImageMap(a.scores, model.config.vision.imageSize);
     const pixels = (await pair.pixels.data()) as Float32Array;
-    [explained] = await imageScorer(model, other, 1)([maskImage(model, pixels, a.scores, mode)]);
+    [explained] = await scoreImages(cache, maskImage(model, pixels, a.scores, mode), 1, 1);
   } else {
     checkTextScores(a.scores, pair.ids);
     if (mode === 'm2ib') {
-      [explained] = await scoreIdRows(model, other, [m2ibTextMask(pair.ids, a.scores)]);
+      [explained] = await scoreIdRows(cache, [m2ibTextMask(pair.ids, a.scores)]);
     } else {
       const scales = new Float32Array(pair.ids.length).fill(1);
       scales.set(a.scores, 1);
-      [explained] = await scoreScaledTokens(model, other, pair.ids, [scales]);
+      [explained] = await scoreTokenScales(cache, pair.ids, scales, 1);
     }
   }
   return { clean, explained };
@@ -69,7 +66,10 @@ function confidenceMetric(mode: ConfidenceMode): PairMetric {
       mode === 'corrected'
         ? 'Confidence drop/increase as Grad-CAM++ defines them (relative drop; map ⊙ image in pixel space, token embeddings scaled by scores)'
         : 'Confidence drop/increase as the official M2IB evaluation computes them (absolute drop; normalised pixels × map; text median rule with id 0)',
+    category: 'faithfulness',
     higherIsBetter: { drop: false, increase: true },
+    binary: { increase: 100 },
+    protocol: mode,
     substrate:
       mode === 'corrected'
         ? 'image: black (pixel value 0) weighted by 1 − map; text: token embedding scaled by the score'

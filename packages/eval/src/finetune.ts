@@ -3,7 +3,7 @@
 // with cross-entropy (mini-batch Adam from core, so nothing outlives the run).
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam, buildClip, checkShapes, type ClipConfig, type ClipModel, type F32Dict } from '@ceb/core';
-import { Rng } from '@ceb/datasets';
+import { Rng } from '@ceb/random';
 
 export interface FinetuneOptions {
   seed: number;
@@ -26,6 +26,127 @@ function isVisionParam(name: string): boolean {
   return name.startsWith('vision_model.') || name.startsWith('visual_projection.');
 }
 
+function checkFinetuneInputs(
+  config: ClipConfig,
+  trainImgs: Float32Array[],
+  trainY: number[],
+  testImgs: Float32Array[],
+  testY: number[],
+  opts: FinetuneOptions,
+): void {
+  const { imageSize: s, numChannels: c } = config.vision;
+  const per = c * s * s;
+  if (trainImgs.length === 0) throw new Error('finetune: the training split is empty');
+  if (trainImgs.length !== trainY.length || testImgs.length !== testY.length) throw new Error('finetune: images and labels differ in number');
+  for (const [where, imgs] of [['train', trainImgs], ['test', testImgs]] as const)
+    imgs.forEach((im, i) => {
+      if (im.length !== per) throw new Error(`finetune: ${where} image ${i} has ${im.length} values, the model takes ${c}×${s}×${s} = ${per}`);
+    });
+  if (!(opts.batch >= 1) || !Number.isInteger(opts.batch)) throw new Error(`finetune: batch must be a positive integer, got ${opts.batch}`);
+  if (!(opts.epochs >= 0) || !Number.isInteger(opts.epochs)) throw new Error(`finetune: epochs must be a non-negative integer, got ${opts.epochs}`);
+  if (!(opts.lr >= 0)) throw new Error(`finetune: lr must be ≥ 0, got ${opts.lr}`);
+}
+
+/** The images at `idx` as one NCHW batch. */
+function packImages(imgs: Float32Array[], idx: number[], vision: ClipConfig['vision']): tf.Tensor4D {
+  const { imageSize: s, numChannels: c } = vision;
+  const per = c * s * s;
+  const flat = new Float32Array(idx.length * per);
+  idx.forEach((j, r) => flat.set(imgs[j], r * per));
+  return tf.tensor4d(flat, [idx.length, c, s, s]);
+}
+
+function indices(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** `order` cut into consecutive mini-batches of `size` (the last one may be shorter). */
+function miniBatches(order: number[], size: number): number[][] {
+  return Array.from({ length: Math.ceil(order.length / size) }, (_, b) => order.slice(b * size, (b + 1) * size));
+}
+
+function normalisedEmbedding(model: ClipModel, px: tf.Tensor4D): tf.Tensor {
+  const e = model.encodeImage(px);
+  return tf.div(e, tf.maximum(tf.norm(e, 'euclidean', 1, true), 1e-12));
+}
+
+/** Mean normalised embedding [P] of the training images under the fresh model. */
+function trainingMean(model: ClipModel, trainImgs: Float32Array[], batch: number): tf.Tensor1D {
+  const p = model.config.projectionDim;
+  const mu = new Float64Array(p);
+  for (const idx of miniBatches(indices(trainImgs.length), batch)) {
+    const f = tf.tidy(() => normalisedEmbedding(model, packImages(trainImgs, idx, model.config.vision)));
+    const d = f.dataSync();
+    f.dispose();
+    for (let r = 0; r < idx.length; r++) for (let j = 0; j < p; j++) mu[j] += d[r * p + j];
+  }
+  const n = trainImgs.length;
+  return tf.tensor1d(Float32Array.from(mu, (m) => m / n));
+}
+
+interface LinearHead {
+  w: tf.Variable;
+  b: tf.Variable;
+}
+
+function initialHead(seed: number, p: number, classes: number): LinearHead {
+  // Inside a tidy: a variable does not free the tensor it was made from.
+  const [w, b] = tf.tidy(() => [tf.variable(tf.tensor2d(new Rng(seed).normals(p * classes, 0.01), [p, classes]), true), tf.variable(tf.zeros([classes]), true)]);
+  return { w, b };
+}
+
+/**
+ * Trains the vision tower and the head together, mini-batch Adam over softmax cross-entropy,
+ * each epoch in a fresh seeded order.
+ */
+function trainEndToEnd(
+  model: ClipModel,
+  head: LinearHead,
+  logitsOf: (px: tf.Tensor4D) => tf.Tensor,
+  trainImgs: Float32Array[],
+  trainY: number[],
+  classes: number,
+  opts: FinetuneOptions,
+): void {
+  const tower = [...model.params].filter(([k]) => isVisionParam(k)).map(([, x]) => x as tf.Variable);
+  const vars = [...tower, head.w, head.b];
+  const headLr = opts.lr * (opts.headLrFactor ?? FINETUNE_HEAD_LR_FACTOR);
+  const adams = vars.map((x) => new Adam(x.shape, x === head.w || x === head.b ? headLr : opts.lr));
+  const rng = new Rng(opts.seed + 0x51ed27);
+  try {
+    for (let e = 0; e < opts.epochs; e++) {
+      for (const idx of miniBatches(rng.shuffleInPlace(indices(trainImgs.length)), opts.batch)) {
+        const px = packImages(trainImgs, idx, model.config.vision);
+        const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(idx.map((k) => trainY[k]), 'int32'), classes), 'float32'));
+        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, logitsOf(px)) as tf.Scalar, vars);
+        vars.forEach((x, i) => {
+          const next = adams[i].step(x, grads[x.name]);
+          x.assign(next);
+          next.dispose();
+        });
+        tf.dispose([px, y, value, ...Object.values(grads)]);
+      }
+    }
+  } finally {
+    for (const a of adams) a.dispose();
+  }
+}
+
+/** Share of test images whose arg-max logit is their label; a label of −1 is always wrong. */
+function testAccuracy(logitsOf: (px: tf.Tensor4D) => tf.Tensor, vision: ClipConfig['vision'], testImgs: Float32Array[], testY: number[], batch: number): number {
+  if (testImgs.length === 0) return NaN;
+  let right = 0;
+  for (const idx of miniBatches(indices(testImgs.length), batch)) {
+    const pred = tf.tidy(() => tf.argMax(logitsOf(packImages(testImgs, idx, vision)), 1));
+    const d = pred.dataSync();
+    pred.dispose();
+    idx.forEach((k, r) => {
+      if (testY[k] >= 0 && d[r] === testY[k]) right++;
+    });
+  }
+  return right / testImgs.length;
+}
+
 /**
  * Fine-tunes a fresh trainable copy of `weights` (vision tower + a linear head over `classes`)
  * on the training images and returns the accuracy on the test images. The head reads the
@@ -45,94 +166,24 @@ export function finetuneAccuracy(
   classes: number,
   opts: FinetuneOptions,
 ): number {
-  const { imageSize: s, numChannels: c } = config.vision;
-  const per = c * s * s;
-  if (trainImgs.length === 0) throw new Error('finetune: the training split is empty');
-  if (trainImgs.length !== trainY.length || testImgs.length !== testY.length) throw new Error('finetune: images and labels differ in number');
-  for (const [where, imgs] of [['train', trainImgs], ['test', testImgs]] as const)
-    imgs.forEach((im, i) => {
-      if (im.length !== per) throw new Error(`finetune: ${where} image ${i} has ${im.length} values, the model takes ${c}×${s}×${s} = ${per}`);
-    });
-  if (!(opts.batch >= 1) || !Number.isInteger(opts.batch)) throw new Error(`finetune: batch must be a positive integer, got ${opts.batch}`);
-  if (!(opts.epochs >= 0) || !Number.isInteger(opts.epochs)) throw new Error(`finetune: epochs must be a non-negative integer, got ${opts.epochs}`);
-  if (!(opts.lr >= 0)) throw new Error(`finetune: lr must be ≥ 0, got ${opts.lr}`);
+  checkFinetuneInputs(config, trainImgs, trainY, testImgs, testY, opts);
   checkShapes(weights, config, 'finetune weights');
-
-  // A copy of the map: buildClip adds logit_scale to the map it is given.
-  const model = buildClip(new Map(weights), config, { path: '(roar finetune copy)', layout: 'hf', configFrom: 'given' }, { trainable: true });
+  const model = buildClip(weights, config, { path: '(roar finetune copy)', layout: 'hf', configFrom: 'given' }, { trainable: true });
   const kept: tf.Tensor[] = [];
   try {
-    const tower = [...model.params].filter(([k]) => isVisionParam(k)).map(([, x]) => x as tf.Variable);
-    const pack = (imgs: Float32Array[], idx: number[]) => {
-      const flat = new Float32Array(idx.length * per);
-      idx.forEach((j, r) => flat.set(imgs[j], r * per));
-      return tf.tensor4d(flat, [idx.length, c, s, s]);
-    };
-    const normalised = (px: tf.Tensor4D) => {
-      const e = model.encodeImage(px);
-      return tf.div(e, tf.maximum(tf.norm(e, 'euclidean', 1, true), 1e-12));
-    };
-    const batches = (n: number, order: number[]) => Array.from({ length: Math.ceil(n / opts.batch) }, (_, b) => order.slice(b * opts.batch, (b + 1) * opts.batch));
-    const identity = (n: number) => Array.from({ length: n }, (_, i) => i);
-
     // Centred on the fresh model's training mean (CLIP embeddings share a large common
     // direction), scaled by √P so a unit vector has unit RMS per dimension. Not divided by
     // per-dimension std as the linear probe is: a barely-varying dimension of the fresh model
     // would amplify the tower's first updates without bound (the loss diverged that way).
     const p = config.projectionDim;
-    const mu = new Float64Array(p);
-    for (const idx of batches(trainImgs.length, identity(trainImgs.length))) {
-      const f = tf.tidy(() => normalised(pack(trainImgs, idx)));
-      const d = f.dataSync();
-      f.dispose();
-      for (let r = 0; r < idx.length; r++) for (let j = 0; j < p; j++) mu[j] += d[r * p + j];
-    }
-    const n = trainImgs.length;
-    const muT = tf.tensor1d(Float32Array.from(mu, (m) => m / n));
-    kept.push(muT);
-    const logitsOf = (px: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(tf.mul(tf.sub(normalised(px), muT), Math.sqrt(p)), w), b);
+    const mu = trainingMean(model, trainImgs, opts.batch);
+    kept.push(mu);
+    const head = initialHead(opts.seed, p, classes);
+    kept.push(head.w, head.b);
+    const logitsOf = (px: tf.Tensor4D) => tf.add(tf.matMul(tf.mul(tf.sub(normalisedEmbedding(model, px), mu), Math.sqrt(p)), head.w), head.b);
 
-    // Inside a tidy: a variable does not free the tensor it was made from.
-    const [w, b] = tf.tidy(() => [tf.variable(tf.tensor2d(new Rng(opts.seed).normals(p * classes, 0.01), [p, classes]), true), tf.variable(tf.zeros([classes]), true)]);
-    kept.push(w, b);
-    const vars = [...tower, w, b];
-    const lrOf = vars.map((x) => (x === w || x === b ? opts.lr * (opts.headLrFactor ?? FINETUNE_HEAD_LR_FACTOR) : opts.lr));
-    const adams = vars.map((x, i) => new Adam(x.shape, lrOf[i]));
-    const rng = new Rng(opts.seed + 0x51ed27);
-    try {
-      for (let e = 0; e < opts.epochs; e++) {
-        const order = identity(n);
-        for (let i = n - 1; i > 0; i--) {
-          const j = rng.int(i + 1);
-          [order[i], order[j]] = [order[j], order[i]];
-        }
-        for (const idx of batches(n, order)) {
-          const px = pack(trainImgs, idx);
-          const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(idx.map((k) => trainY[k]), 'int32'), classes), 'float32'));
-          const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, logitsOf(px, w, b)) as tf.Scalar, vars);
-          vars.forEach((x, i) => {
-            const next = adams[i].step(x, grads[x.name]);
-            x.assign(next);
-            next.dispose();
-          });
-          tf.dispose([px, y, value, ...Object.values(grads)]);
-        }
-      }
-    } finally {
-      for (const a of adams) a.dispose();
-    }
-
-    if (testImgs.length === 0) return NaN;
-    let right = 0;
-    for (const idx of batches(testImgs.length, identity(testImgs.length))) {
-      const pred = tf.tidy(() => tf.argMax(logitsOf(pack(testImgs, idx), w, b), 1));
-      const d = pred.dataSync();
-      pred.dispose();
-      idx.forEach((k, r) => {
-        if (testY[k] >= 0 && d[r] === testY[k]) right++;
-      });
-    }
-    return right / testImgs.length;
+    trainEndToEnd(model, head, logitsOf, trainImgs, trainY, classes, opts);
+    return testAccuracy(logitsOf, config.vision, testImgs, testY, opts.batch);
   } finally {
     tf.dispose(kept);
     model.dispose();

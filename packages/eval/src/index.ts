@@ -1,8 +1,6 @@
-// @ceb/eval: every metric of the benchmark (faithfulness, localisation, ROAR, sanity) and report statistics.
+// @ceb/eval: every metric of the benchmark (faithfulness, localisation, ROAR, model randomisation), one module each.
 export * from './types';
-export * from './stats';
 export * from './perturb';
-export * from './scoring';
 export * from './confidence';
 export * from './insertion-deletion';
 export * from './localisation';

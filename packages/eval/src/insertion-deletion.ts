@@ -3,9 +3,43 @@
 // become the substrate; insertion: from the substrate (a blurred copy for images, all
 // tokens removed for text), `step` units per iteration are restored. The score is taken at
 // every step including the first and last; AUC = (Σ s − s₀/2 − s_last/2)/(n − 1).
+import { scoreIdRows, scoreImages, scoreTokenScales, type PairCache } from '@ceb/core';
 import { blurCHW, checkImageMap, checkTextScores, curveAuc, rankDescending, type BlurPadding } from './perturb';
-import { imageScorer, tokenScorer, type ImageScorer, type TextSubstrate, type TokenScorer } from './scoring';
 import { resolveParams, type MetricResult, type PairMetric } from './types';
+
+/** Scores CHW normalised images (one forward pass per call). */
+export type ImageScorer = (images: Float32Array[]) => Promise<number[]>;
+/** Scores caption variants given per-caption-token keep factors (1 kept … 0 removed). */
+export type TokenScorer = (keeps: Float32Array[]) => Promise<number[]>;
+export type TextSubstrate = 'id0' | 'zero-embedding';
+
+/** The pair's target of whole images. */
+export function imageScorer(cache: PairCache, batch = 16): ImageScorer {
+  return async (images) => {
+    const size = images[0]?.length ?? 0;
+    const flat = new Float32Array(images.length * size);
+    images.forEach((im, j) => flat.set(im, j * size));
+    return Array.from(await scoreImages(cache, flat, images.length, batch));
+  };
+}
+
+/**
+ * Token scorer over the caption tokens of the pair (BOS … EOS, both always kept so pooling
+ * stays on the EOS): a removed token becomes id 0 ('id0') or has its token embedding
+ * zeroed, keeping its position embedding ('zero-embedding').
+ */
+export function tokenScorer(cache: PairCache, substrate: TextSubstrate, batch = 32): TokenScorer {
+  const ids = cache.pair.ids;
+  return async (keeps) => {
+    if (substrate === 'id0') {
+      const rows = keeps.map((k) => ids.map((id, j) => (j === 0 || j === ids.length - 1 || k[j - 1] >= 0.5 ? id : 0)));
+      return Array.from(await scoreIdRows(cache, rows, batch));
+    }
+    const scales = new Float32Array(keeps.length * ids.length).fill(1);
+    keeps.forEach((k, r) => scales.set(k, r * ids.length + 1));
+    return Array.from(await scoreTokenScales(cache, ids, scales, keeps.length, batch));
+  };
+}
 
 export interface Curves {
   deletion: number[];
@@ -101,7 +135,13 @@ export const insertionDeletion: PairMetric<InsertionDeletionParams> = {
   kind: 'pair',
   name: 'insertion-deletion',
   description: 'RISE insertion and deletion AUC (image pixels or caption tokens by decreasing saliency)',
+  category: 'faithfulness',
   higherIsBetter: { insertion: true, deletion: false },
+  curves: {
+    insertion: { kind: 'score', x: 'fraction of pixels (tokens) inserted', y: 'score', higherIsBetter: true },
+    deletion: { kind: 'score', x: 'fraction of pixels (tokens) deleted', y: 'score', higherIsBetter: false },
+    counts: { kind: 'internal', x: 'step', y: 'pixels (tokens) removed or restored' },
+  },
   substrate:
     'image deletion: 0 in normalised space (the mean colour); image insertion starts from a Gaussian blur (kernel 11, σ 5) of the normalised image, or from the deletion substrate with insertionStart: substrate; text: id 0 (or zeroed token embedding) with BOS/EOS kept',
   params: {
@@ -125,7 +165,6 @@ export const insertionDeletion: PairMetric<InsertionDeletionParams> = {
   async evaluate(ctx, given): Promise<MetricResult> {
     const p = resolveParams<InsertionDeletionParams>('insertion-deletion', this.params, given);
     const { model, pair, cache, attribution: a } = ctx;
-    const other = cache.otherEmbedding(a.side);
     let curves: Curves;
     if (a.side === 'image') {
       const { imageSize: s, numChannels: c } = model.config.vision;
@@ -135,10 +174,10 @@ export const insertionDeletion: PairMetric<InsertionDeletionParams> = {
         p.insertionStart === 'substrate'
           ? new Float32Array(image.length) // 0 in normalised space, as deletion's substrate
           : blurCHW(image, c, s, s, { size: p.blurSize, sigma: p.blurSigma, padding: p.blurPadding });
-      curves = await imageCurves({ image, channels: c, map: a.scores, start, step: p.step, score: imageScorer(model, other, p.batch), chunk: p.batch });
+      curves = await imageCurves({ image, channels: c, map: a.scores, start, step: p.step, score: imageScorer(cache, p.batch), chunk: p.batch });
     } else {
       checkTextScores(a.scores, pair.ids);
-      curves = await tokenCurves({ scores: a.scores, step: p.textStep, score: tokenScorer(model, other, pair.ids, p.textSubstrate, p.batch) });
+      curves = await tokenCurves({ scores: a.scores, step: p.textStep, score: tokenScorer(cache, p.textSubstrate, p.batch) });
     }
     return {
       values: { insertion: curveAuc(curves.insertion), deletion: curveAuc(curves.deletion) },

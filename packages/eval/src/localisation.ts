@@ -1,7 +1,7 @@
 // Localisation against boxes in model input pixels (image side only).
 // A pixel (row r, column c) is inside a box when its centre (c + ½, r + ½) lies in
 // [x, x + w] × [y, y + h]; the "box region" is the union of the boxes.
-import type { Box } from '@ceb/core';
+import type { Box } from '@ceb/types';
 import { checkImageMap } from './perturb';
 import { resolveParams, type MetricResult, type PairMetric } from './types';
 
@@ -161,7 +161,12 @@ export const localisation: PairMetric<LocalisationParams> = {
   name: 'localisation',
   description:
     'Pointing game (with tolerance), energy pointing game, IoU of the thresholded map (0.1…0.9, and top pixels by box area; miou = mean over the fixed thresholds) and CNR against the boxes',
+  category: 'localisation',
   higherIsBetter: HIGHER,
+  binary: { pointing: 1 },
+  needs: { boxes: true },
+  headline: ['pointing', 'energy', 'miou', 'iou@box-area', 'cnr'],
+  chance: ['pointing', 'energy', 'cnr'],
   substrate: 'none (no removal)',
   params: {
     tolerance: { type: 'number', default: 15, min: 0, description: 'pointing-game tolerance in model input pixels' },
@@ -178,7 +183,8 @@ export const localisation: PairMetric<LocalisationParams> = {
     const chance = chanceLevels(size, boxes, p.tolerance);
     return {
       values: localise(a.scores, size, boxes, p.tolerance),
-      meta: { tolerance: p.tolerance, 'chance.pointing': chance.pointing, 'chance.energy': chance.energy, 'chance.cnr': 0 },
+      meta: { tolerance: p.tolerance },
+      chance: { pointing: chance.pointing, energy: chance.energy, cnr: 0 },
     };
   },
 };

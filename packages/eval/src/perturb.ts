@@ -1,5 +1,5 @@
 // Plain-JS image and token operations shared by the metrics: exact, no gradients needed.
-import { median } from './stats';
+import { median } from '@ceb/stats';
 
 /** Normalised 1-D Gaussian weights exp(−x²/2σ²), x = −(size−1)/2 … (size−1)/2. */
 export function gaussianKernel1d(size: number, sigma: number): Float64Array {

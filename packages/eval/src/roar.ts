@@ -4,11 +4,12 @@
 // split and measured on the masked test split. A random ranking is always run alongside.
 // A faster drop (lower area under accuracy-vs-fraction) is a better attribution.
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, readClipWeights, type ClipModel, type F32Dict } from '@ceb/core';
-import { Rng, split, type Sample, type SplitBy } from '@ceb/datasets';
+import { Adam, readClipWeights, type ClipModel, type F32Dict, type PairInput } from '@ceb/core';
+import { split, type Sample, type SplitBy } from '@ceb/datasets';
+import { Rng } from '@ceb/random';
 import { finetuneAccuracy } from './finetune';
 import { rankDescending, trapezoid } from './perturb';
-import type { DatasetMetric } from './types';
+import { parseNumberList, type DatasetMetric, type DatasetMetricContext, type DatasetUnit } from './types';
 
 export interface RoarItem {
   /** CHW normalised pixel values, as the vision tower takes them. */
@@ -184,11 +185,11 @@ function labelKey(item: RoarItem, index: number, where: string, task: 'retrieval
   throw new Error(`roar: ${where} item ${index} has neither caption nor ids (task "retrieval" needs one)`);
 }
 
-export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
+/** The options with defaults filled and checked; names the option and the bad value. */
+function checkedRoarOptions(opts: RoarOptions) {
   const o = { ...ROAR_DEFAULTS, ...opts };
   const fractions = [...o.fractions];
-  const probe = o.probe;
-  const task = o.task;
+  const { probe, task } = o;
   if (probe !== 'linear' && probe !== 'finetune') throw new Error(`roar: probe must be "linear" or "finetune", got ${String(probe)}`);
   if (task !== 'retrieval' && task !== 'category') throw new Error(`roar: task must be "retrieval" or "category", got ${String(task)}`);
   for (const t of fractions) if (!(t > 0 && t <= 1)) throw new Error(`roar: removal fractions must be in (0, 1], got ${t}`);
@@ -200,14 +201,9 @@ export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
   if (!(epochs >= 1) || !Number.isInteger(epochs)) throw new Error(`roar: epochs must be a positive integer, got ${epochs}`);
   if (!(lr > 0)) throw new Error(`roar: lr must be positive, got ${lr}`);
   if (!(o.batch >= 1) || !Number.isInteger(o.batch)) throw new Error(`roar: batch must be a positive integer, got ${o.batch}`);
-  let featurize: Featurizer | undefined;
-  if (probe === 'linear') {
-    featurize = o.featurize ?? (o.model ? modelFeaturizer(o.model, o.batch) : undefined);
-    if (!featurize) throw new Error('roar: give a model or a featurize function');
-  } else {
-    if (o.featurize) throw new Error('roar: probe "finetune" retrains the model itself; a featurize function cannot stand in for it (use probe "linear")');
-    if (!o.model) throw new Error('roar: probe "finetune" needs the model (its config and, unless `weights` is given, its weights file)');
-  }
+  if (probe === 'linear' && !o.featurize && !o.model) throw new Error('roar: give a model or a featurize function');
+  if (probe === 'finetune' && o.featurize) throw new Error('roar: probe "finetune" retrains the model itself; a featurize function cannot stand in for it (use probe "linear")');
+  if (probe === 'finetune' && !o.model) throw new Error('roar: probe "finetune" needs the model (its config and, unless `weights` is given, its weights file)');
   const channels = o.channels ?? o.model?.config.vision.numChannels ?? 3;
   const hw = o.train[0].pixels.length / channels;
   const checkItem = (it: RoarItem, i: number, where: string) => {
@@ -215,21 +211,35 @@ export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
   };
   o.train.forEach((it, i) => checkItem(it, i, 'train'));
   o.test.forEach((it, i) => checkItem(it, i, 'test'));
+  return { ...o, fractions, epochs, lr, channels, hw };
+}
 
-  // Labels: classes are the distinct training labels; unseen test labels are −1 (wrong).
+/** Labels: classes are the distinct training labels; unseen test labels are −1 (always wrong). */
+function roarLabels(train: RoarItem[], test: RoarItem[], task: 'retrieval' | 'category') {
   const classOf = new Map<string, number>();
-  const trainY = o.train.map((it, i) => {
+  const trainY = train.map((it, i) => {
     const k = labelKey(it, i, 'train', task);
     if (!classOf.has(k)) classOf.set(k, classOf.size);
     return classOf.get(k)!;
   });
-  const testY = o.test.map((it, i) => classOf.get(labelKey(it, i, 'test', task)) ?? -1);
-  const fill = channelMeans(o.train.map((it) => it.pixels), channels);
-  const probeOpts = { seed: o.seed, epochs, lr };
-  const classes = Math.max(classOf.size, 1);
+  const testY = test.map((it, i) => classOf.get(labelKey(it, i, 'test', task)) ?? -1);
+  return { trainY, testY, classes: classOf.size };
+}
+
+type AccuracyAt = (trainImgs: Float32Array[], testImgs: Float32Array[]) => Promise<number>;
+
+/** Retrains the chosen probe on (masked) training images and measures it on (masked) test images. */
+async function accuracyFunction(o: ReturnType<typeof checkedRoarOptions>, labels: ReturnType<typeof roarLabels>): Promise<AccuracyAt> {
+  const { trainY, testY } = labels;
+  const probeOpts = { seed: o.seed, epochs: o.epochs, lr: o.lr };
+  const classes = Math.max(labels.classes, 1);
+  if (o.probe === 'linear') {
+    const featurize = o.featurize ?? modelFeaturizer(o.model!, o.batch);
+    return async (trainImgs, testImgs) => linearProbeAccuracy(await featurize(trainImgs), trainY, await featurize(testImgs), testY, classes, probeOpts);
+  }
   // Finetune: every point starts again from the same weights, read once.
   let weights = o.weights;
-  if (probe === 'finetune' && !weights) {
+  if (!weights) {
     const path = o.model!.source.path;
     try {
       weights = (await readClipWeights(path)).dict;
@@ -237,14 +247,18 @@ export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
       throw new Error(`roar: probe "finetune" could not read the model's weights from ${path} (${(e as Error).message}); pass them as \`weights\``);
     }
   }
-  const accuracyAt = async (trainImgs: Float32Array[], testImgs: Float32Array[]) =>
-    featurize
-      ? linearProbeAccuracy(await featurize(trainImgs), trainY, await featurize(testImgs), testY, classes, probeOpts)
-      : finetuneAccuracy(weights!, o.model!.config, trainImgs, trainY, testImgs, testY, classes, { ...probeOpts, batch: o.batch });
+  const w = weights;
+  return async (trainImgs, testImgs) => finetuneAccuracy(w, o.model!.config, trainImgs, trainY, testImgs, testY, classes, { ...probeOpts, batch: o.batch });
+}
 
+export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
+  const o = checkedRoarOptions(opts);
+  const labels = roarLabels(o.train, o.test, o.task);
+  const accuracyAt = await accuracyFunction(o, labels);
+  const fill = channelMeans(o.train.map((it) => it.pixels), o.channels);
   const base = await accuracyAt(o.train.map((it) => it.pixels), o.test.map((it) => it.pixels));
   const rng = new Rng(o.seed + 0x9e3779b9);
-  const randomMap = () => Float32Array.from({ length: hw }, () => rng.next());
+  const randomMap = () => Float32Array.from({ length: o.hw }, () => rng.next());
   const rankers: Record<string, RoarMapFn> = { ...o.methods, random: () => randomMap() };
   const curves: Record<string, RoarCurve> = {};
   for (const [name, mapFn] of Object.entries(rankers)) {
@@ -252,7 +266,7 @@ export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
       const out: Int32Array[] = [];
       for (let i = 0; i < items.length; i++) {
         const m = await mapFn(items[i], i, where);
-        if (m.length !== hw) throw new Error(`roar: method ${name} gave a map of ${m.length} values for ${where} item ${i}, expected ${hw}`);
+        if (m.length !== o.hw) throw new Error(`roar: method ${name} gave a map of ${m.length} values for ${where} item ${i}, expected ${o.hw}`);
         out.push(rankDescending(m));
       }
       return out;
@@ -260,7 +274,7 @@ export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
     const trainOrders = await orders(o.train, 'train');
     const testOrders = await orders(o.test, 'test');
     const accuracy = [base];
-    for (const t of fractions) {
+    for (const t of o.fractions) {
       accuracy.push(
         await accuracyAt(
           o.train.map((it, i) => removeTop(it.pixels, trainOrders[i], t, fill)),
@@ -268,20 +282,76 @@ export async function runRoar(opts: RoarOptions): Promise<RoarResult> {
         ),
       );
     }
-    const xs = [0, ...fractions];
+    const xs = [0, ...o.fractions];
     curves[name] = { fractions: xs, accuracy, auc: trapezoid(xs, accuracy), aucGainOverRandom: NaN };
   }
   const { random, ...methods } = curves;
   for (const c of Object.values(curves)) c.aucGainOverRandom = random.auc - c.auc;
-  return { methods, random, task, probe, classes: classOf.size, unseenTestLabels: testY.filter((y) => y < 0).length };
+  return { methods, random, task: o.task, probe: o.probe, classes: labels.classes, unseenTestLabels: labels.testY.filter((y) => y < 0).length };
+}
+
+/** The run's samples as ROAR items (pixels read back), with their pairs for re-explaining; unloadable samples are left out. */
+async function loadRoarItems(ctx: DatasetMetricContext, list: readonly Sample[]) {
+  const out: { item: RoarItem; sample: Sample; pair: PairInput }[] = [];
+  for (const sample of list) {
+    const pair = await ctx.loadPair(sample);
+    if (!pair) continue;
+    out.push({ item: { pixels: pair.pixels.dataSync().slice() as Float32Array, caption: sample.caption, ids: pair.ids, category: sample.category }, sample, pair });
+  }
+  return out;
+}
+
+/** ROAR over the run: one retraining per fraction per unit, and the random ranking once. */
+async function runRoarMetric(ctx: DatasetMetricContext): Promise<void> {
+  const p = ctx.params;
+  const seed = Number(p.seed);
+  const { train, test } = roarSplit(ctx.samples, seed);
+  ctx.log(`ROAR: ${train.length} train / ${test.length} test images, ${ctx.units.length} method settings + a random ranking`);
+  const t0 = performance.now();
+  const trainItems = await loadRoarItems(ctx, train);
+  const testItems = await loadRoarItems(ctx, test);
+  const all = [...trainItems, ...testItems];
+  const bySample = new Map(all.map((x) => [x.item, x]));
+  const keyOf = (u: DatasetUnit) => `${u.method}@${u.point}`;
+  const methods = Object.fromEntries(
+    ctx.units.map((u) => [keyOf(u), (item: RoarItem) => ctx.mapOf(u, bySample.get(item)!.sample, bySample.get(item)!.pair)] as const),
+  );
+  // Unless the config says, sets with a finding category for every sample (MS-CXR) use the category task.
+  const task = p.task === 'auto' ? (ctx.samples.every((s) => s.category) ? 'category' : 'retrieval') : (p.task as 'retrieval' | 'category');
+  try {
+    const r = await runRoar({
+      model: ctx.model,
+      train: trainItems.map((x) => x.item),
+      test: testItems.map((x) => x.item),
+      methods,
+      fractions: parseNumberList(String(p.fractions), 'metrics.roar.fractions'),
+      probe: p.probe as 'linear' | 'finetune',
+      task,
+      seed,
+      epochs: Number(p.epochs),
+      lr: Number(p.lr),
+    });
+    const ms = performance.now() - t0;
+    for (const u of ctx.units) {
+      const c = r.methods[keyOf(u)];
+      ctx.record(u, { values: { auc: c.auc, aucGainOverRandom: c.aucGainOverRandom }, curve: { x: c.fractions, y: c.accuracy, baseline: r.random.accuracy }, n: testItems.length, ms });
+    }
+  } catch (e) {
+    ctx.fail(undefined, (e as Error).message);
+  } finally {
+    for (const x of all) x.pair.pixels.dispose();
+  }
 }
 
 export const roarMetric: DatasetMetric = {
   kind: 'dataset',
   name: 'roar',
   description: 'Remove and retrain: probe accuracy on the masked test split per removal fraction, and its area (random ranking alongside)',
+  category: 'faithfulness',
   higherIsBetter: { auc: false, aucGainOverRandom: true, accuracy: false },
   substrate: 'per-channel mean of the training split (normalised space), both splits',
+  keepsMaps: ['image'],
+  curve: { x: 'fraction removed', y: 'accuracy', baseline: 'random ranking', note: 'accuracy after removing the top fraction and retraining; a faster drop is better; dashed: random ranking' },
   params: {
     fractions: { type: 'string', default: '0.1,0.3,0.5,0.7,0.9', description: 'comma-separated removal fractions' },
     probe: {
@@ -290,10 +360,16 @@ export const roarMetric: DatasetMetric = {
       choices: ['linear', 'finetune'],
       description: 'what is retrained: a linear probe on frozen L2-normalised image embeddings, or (finetune) the vision tower + a linear head end to end from fresh weights',
     },
-    task: { type: 'string', default: 'retrieval', choices: ['retrieval', 'category'], description: 'retrieval of the caption among the split\'s captions, or the finding category (MS-CXR)' },
-    seed: { type: 'integer', default: 0, description: 'split, probe init and random ranking seed' },
+    task: {
+      type: 'string',
+      default: 'auto',
+      choices: ['auto', 'retrieval', 'category'],
+      description: "retrieval of the caption among the split's captions, or the finding category (MS-CXR); auto = category when every sample has one, else retrieval",
+    },
+    seed: { type: 'integer', default: 0, description: "split, probe init and random ranking seed (default: the run's seed)" },
     epochs: { type: 'integer', default: 0, min: 0, description: 'linear: full-batch Adam steps (0 = 100); finetune: epochs of mini-batches of 16 (0 = 3)' },
     lr: { type: 'number', default: 0, min: 0, description: 'Adam learning rate (0 = the probe\'s default: linear 0.05; finetune 1e-4 for the vision tower, 100× for the head)' },
   },
   sides: ['image'],
+  run: runRoarMetric,
 };

@@ -3,10 +3,11 @@
 // N(its mean, its std), seeded); embeddings, final norms and projections are kept. The
 // score is Spearman's rho between the map on the original and on the randomised model,
 // averaged over pairs, per depth. Lower = the map depends on the model (better).
-import { buildClip, PairCache, readClipWeights, type ClipModel, type Explainer, type F32Dict, type PairInput, type Side } from '@ceb/core';
-import { Rng } from '@ceb/datasets';
-import { spearman } from './stats';
-import type { DatasetMetric } from './types';
+import { buildClip, PairCache, readClipWeights, type ClipModel, type Explainer, type F32Dict, type PairInput } from '@ceb/core';
+import { Rng } from '@ceb/random';
+import type { Side } from '@ceb/types';
+import { spearman } from '@ceb/stats';
+import type { DatasetMetric, DatasetMetricContext } from './types';
 
 /** Seeded standard normal draws (Box–Muller on mulberry32). */
 function normalSource(seed: number): () => number {
@@ -126,16 +127,49 @@ export async function sanityScore(method: Explainer<any>, pairs: PairInput[], op
   return { method: method.name, side, cascade, correlation, undefinedPairs, perPair };
 }
 
+/** The cascade param: "all" = every depth 1 … the shallower tower's block count, or a comma-separated list. */
+export function parseCascade(text: string, model: ClipModel): number[] {
+  const depth = Math.min(model.vision.numLayers, model.text.numLayers);
+  return text === 'all' ? Array.from({ length: depth }, (_, i) => i + 1) : text.split(',').map(Number);
+}
+
+/** The check over the run: the first `pairs` samples, every unit on the original and the randomised models. */
+async function runSanityMetric(ctx: DatasetMetricContext): Promise<void> {
+  const cascade = parseCascade(String(ctx.params.cascade), ctx.model);
+  const pairs: PairInput[] = [];
+  for (const s of ctx.samples.slice(0, Number(ctx.params.pairs))) {
+    const p = await ctx.loadPair(s);
+    if (p) pairs.push(p);
+  }
+  try {
+    for (const u of ctx.units) {
+      const t0 = performance.now();
+      try {
+        const r = await sanityScore(u.explainer, pairs, { model: ctx.model, side: u.side, cascade, seed: Number(ctx.params.seed), options: u.options });
+        const last = r.correlation[r.correlation.length - 1];
+        ctx.record(u, { values: { correlation: last }, curve: { x: r.cascade, y: r.correlation }, n: pairs.length, ms: performance.now() - t0 });
+      } catch (e) {
+        ctx.fail(u, (e as Error).message);
+      }
+    }
+  } finally {
+    for (const p of pairs) p.pixels.dispose();
+  }
+}
+
 export const sanityMetric: DatasetMetric = {
   kind: 'dataset',
   name: 'sanity',
   description: 'Model randomisation (Adebayo et al.): Spearman rho between maps of the original and the top-k-randomised model, per depth',
+  category: 'randomisation',
   higherIsBetter: { correlation: false },
   substrate: 'top-k blocks of both towers re-drawn from N(mean, std) of each weight tensor',
+  curve: { x: 'blocks randomised', y: 'rank correlation', note: 'rank correlation with the original map as blocks are randomised; lower means the map depends on the weights' },
   params: {
     cascade: { type: 'string', default: 'all', description: 'comma-separated depths (blocks randomised from the top), or "all"' },
-    seed: { type: 'integer', default: 0, description: 'seed of the random weights' },
+    seed: { type: 'integer', default: 0, description: "seed of the random weights (default: the run's seed)" },
     pairs: { type: 'integer', default: 8, min: 1, description: 'pairs explained on each model (the first N of the set)' },
   },
   sides: ['image', 'text'],
+  run: runSanityMetric,
 };

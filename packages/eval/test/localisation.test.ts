@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@ceb/datasets';
+import { Rng } from '@ceb/random';
 import { boxMask, chanceLevels, IOU_THRESHOLDS, localisation, localise, pointingHit } from '../src/localisation';
 
 describe('a map equal to the box indicator', () => {

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, parseClipConfig, randomClip, randomClipWeights, type ClipModel, type F32Dict } from '@ceb/core';
-import { Rng } from '@ceb/datasets';
+import { Rng } from '@ceb/random';
 import { finetuneAccuracy } from '../src/finetune';
 import { runRoar, type RoarItem, type RoarResult } from '../src/roar';
 

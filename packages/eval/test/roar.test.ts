@@ -3,7 +3,7 @@
 // pixels, so the probe can only use what the masking leaves.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@ceb/core';
-import { Rng } from '@ceb/datasets';
+import { Rng } from '@ceb/random';
 import { channelMeans, removeTop, runRoar, type RoarItem } from '../src/roar';
 
 const C = 3;

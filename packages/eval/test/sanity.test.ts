@@ -2,8 +2,8 @@
 // test runs for every method of the baselines registry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadClip, m2ib, readClipWeights, type ClipModel, type Explainer, type F32Dict, type PairInput } from '@ceb/core';
-import { METHODS } from '@ceb/baselines';
+import { initBackend, loadClip, readClipWeights, type ClipModel, type Explainer, type F32Dict, type PairInput } from '@ceb/core';
+import { m2ib, METHODS } from '@ceb/methods';
 import { randomizeDict, randomizeFromTop, sanityMetric, sanityScore, topBlockPrefixes } from '../src/sanity';
 import { CLIP_FIXTURE_DIR, randomPair } from './helpers/fixtures';
 
