@@ -27,7 +27,5 @@ export function fmtCI(mean: number, lo: number, hi: number): string {
 export const arrow = (higherIsBetter: boolean | null | undefined): string =>
   higherIsBetter === true ? '↑' : higherIsBetter === false ? '↓' : '';
 
-export const M2IB_SIGMA2_NOTE = 'sigma2 ≠ 1 means noise and prior N(0, sigma2); the official code always uses 1';
-
 /** "layer=9,beta=0.1" -> "layer=9, beta=0.1"; "default" stays. */
 export const pointLabel = (p: string): string => p.replace(/,/g, ', ');

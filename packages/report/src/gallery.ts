@@ -6,10 +6,20 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeImage, heatmapOverlayPng, type RgbImage } from '@ceb/core';
-import { decodeNpy } from './npy';
+import { decodeNpy, type GalleryMap, type GallerySample } from '@ceb/results';
+import type { RgbImage } from '@ceb/types';
 import { esc, pointLabel } from './format';
-import type { GalleryMap, GallerySample } from './types';
+import { heatmapOverlayPng } from './heatmap';
+
+/** Reads a PNG the bench wrote (or any image sharp reads) as 8-bit RGB; alpha is dropped. */
+async function readRgb(input: string | Buffer, name: string): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(input).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (e) {
+    throw new Error(`${name}: cannot read the image (${(e as Error).message})`, { cause: e });
+  }
+}
 
 /** Box outlines drawn in place: a white line with a black line outside it, visible on any colour map. */
 export function drawBoxes(img: RgbImage, boxes: GallerySample['boxes']): void {
@@ -103,7 +113,7 @@ export async function renderGallery(samples: GallerySample[], columns: GalleryCo
     let input: RgbImage | undefined;
     let inputErr = '';
     try {
-      input = await decodeImage(imgPath);
+      input = await readRgb(imgPath, imgPath);
     } catch (e) {
       inputErr = (e as Error).message;
     }
@@ -130,7 +140,7 @@ export async function renderGallery(samples: GallerySample[], columns: GalleryCo
           const { data, shape } = decodeNpy(readFileSync(file), file);
           if (shape.length !== 2) throw new Error(`${file}: expected a 2-D map [S, S], got shape (${shape.join(', ')})`);
           const png = await heatmapOverlayPng(input, data, { alpha: 0.5, colormap: 'jet', mapHeight: shape[0], mapWidth: shape[1] });
-          const over = await decodeImage(png, file);
+          const over = await readRgb(png, file);
           drawBoxes(over, s.boxes);
           figure += `<img class="gimg overlay" data-method="${esc(c.method)}" data-sample="${esc(s.sampleId)}" src="${dataUri(await encodePng(over))}" width="${over.width}" height="${over.height}" alt="${esc(c.method)} on ${esc(s.sampleId)}">`;
         } else {

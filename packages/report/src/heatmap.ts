@@ -3,7 +3,7 @@
  * and blend it over an image, encoded as PNG with sharp.
  */
 import sharp from 'sharp';
-import { assertRgbImage, type RgbImage } from './types';
+import { assertRgbImage, type RgbImage } from '@ceb/types';
 
 export type Colormap = 'jet' | 'viridis' | 'inferno';
 

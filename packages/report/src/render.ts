@@ -6,10 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { barSpec, chartFigure, lineSpec, renderSvg, type BarDatum, type LineDatum } from './charts';
-import { arrow, esc, fmt, fmtCI, M2IB_SIGMA2_NOTE, pointLabel } from './format';
+import { countFailures, FILES, readRuns, summarize, type MetricInfo, type Run, type RuntimeRow, type Summary, type SummaryRow } from '@ceb/results';
+import { SIDES, type Side } from '@ceb/types';
+import { arrow, esc, fmt, fmtCI, pointLabel } from './format';
 import { renderGallery } from './gallery';
-import { countFailures, readRuns, summarize } from './results';
-import type { MetricInfo, Run, RuntimeRow, Side, Summary, SummaryRow } from './types';
 
 export interface RenderOptions {
   /** Samples in the gallery (default 4). */
@@ -20,10 +20,9 @@ export interface RenderOptions {
   resamples?: number;
   /** The report's date (default now). */
   now?: Date;
+  /** The run's summary when the caller has computed it already (the bench has); else computed here. */
+  summary?: Summary;
 }
-
-const SIDES: Side[] = ['image', 'text'];
-const isM2ib = (method: string): boolean => /^m2ib/i.test(method);
 
 /** Everything the sections share, worked out once. */
 interface Ctx {
@@ -40,7 +39,7 @@ interface Ctx {
 
 function buildCtx(run: Run, opts: RenderOptions): Ctx {
   const seed = opts.seed ?? run.info.seed ?? 0;
-  const summary = summarize(run.records, run.info.metrics, { seed, resamples: opts.resamples, runId: run.info.runId });
+  const summary = opts.summary ?? summarize(run.records, run.info.metrics, { seed, resamples: opts.resamples, runId: run.info.runId });
   const metrics = new Map((run.info.metrics ?? []).map((m) => [m.name, m]));
   const methods: string[] = [];
   const points = new Map<string, string[]>();
@@ -212,7 +211,12 @@ function metricLegend(ctx: Ctx): string {
   return items.length ? `<ul class="legend">${items.join('')}</ul>` : '';
 }
 
-const m2ibNote = (): string => `<p class="note m2ib">M2IB: ${esc(M2IB_SIGMA2_NOTE)}.</p>`;
+/** What a method declares a reader must know beside its numbers (run.json methods[].note). */
+const noteOf = (ctx: Ctx, method: string): string | undefined => ctx.run.info.methods?.find((m) => m.name === method)?.note;
+const methodNote = (ctx: Ctx, method: string): string => {
+  const note = noteOf(ctx, method);
+  return note ? `<p class="note method-note">${esc(method)}: ${esc(note)}.</p>` : '';
+};
 
 function header(ctx: Ctx, now: Date): string {
   const { info } = ctx.run;
@@ -286,7 +290,7 @@ async function sweeps(ctx: Ctx): Promise<{ html: string; charts: number }> {
     const pts = (ctx.points.get(method) ?? []).filter((p) => ctx.run.records.some((r) => r.method === method && r.point === p));
     if (pts.length < 2) continue;
     html += `<h3>${esc(method)}: ${pts.length} sweep points</h3>`;
-    if (isM2ib(method)) html += m2ibNote();
+    html += methodNote(ctx, method);
     html += mainTable(ctx, pts.map((p) => ({ method, point: p })), `sweep-${esc(method)}`);
     const opts = optionsOf(ctx, method);
     const names = [...new Set([...opts.values()].flatMap((o) => Object.keys(o)))];
@@ -322,7 +326,7 @@ async function sweeps(ctx: Ctx): Promise<{ html: string; charts: number }> {
           resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
         };
         const others = varying.length + nonNumericVarying.length > 1 ? 'one line per setting of the other swept options' : 'the other options fixed';
-        const sub = `mean and 95% CI per sweep point; ${others}${log ? '; log scale' : ''}${isM2ib(method) && opt === 'sigma2' ? ` · ${M2IB_SIGMA2_NOTE}` : ''}`;
+        const sub = `mean and 95% CI per sweep point; ${others}${log ? '; log scale' : ''}${noteOf(ctx, method)?.includes(opt) ? ` · ${noteOf(ctx, method)}` : ''}`;
         html += chartFigure('sweep-chart', `${method} (${side}): metrics against ${opt}`, sub, await renderSvg(spec as never));
         charts++;
       }
@@ -349,18 +353,20 @@ export function meanCurve(curves: number[][], grid = 51): { x: number[]; y: numb
   return { x, y: used ? y.map((v) => v / used) : y.map(() => NaN) };
 }
 
-async function charts(ctx: Ctx): Promise<{ bars: string; curves: string; dataset: string; runtime: string; count: number }> {
-  let count = 0;
-  const methodRows = ctx.methods.map((m) => ({ method: m, point: ctx.main.get(m) ?? 'default' }));
-  const label = (m: string, p: string): string => (p === 'default' ? m : `${m} (${pointLabel(p)})`);
+/** The rows the charts compare: each method at its main point. */
+const mainRows = (ctx: Ctx): { method: string; point: string }[] => ctx.methods.map((m) => ({ method: m, point: ctx.main.get(m) ?? 'default' }));
+const label = (m: string, p: string): string => (p === 'default' ? m : `${m} (${pointLabel(p)})`);
+const direction = (hib: boolean | null | undefined): string => (hib === true ? 'higher is better' : hib === false ? 'lower is better' : 'direction not declared');
 
-  let bars = '';
+/** One bar chart per metric output and side: each method's mean with its CI. */
+async function barCharts(ctx: Ctx): Promise<string[]> {
+  const out: string[] = [];
   for (const side of ctx.sides) {
     for (const k of keysOf(ctx, side)) {
       const data: BarDatum[] = [];
       let hib: boolean | null = null;
       let metric = '';
-      for (const { method, point } of methodRows) {
+      for (const { method, point } of mainRows(ctx)) {
         const r = rowOf(ctx, method, side, point, k);
         if (r && r.n > 0) {
           data.push({ label: label(method, point), mean: r.mean, lo: r.lo, hi: r.hi, n: r.n });
@@ -369,96 +375,95 @@ async function charts(ctx: Ctx): Promise<{ bars: string; curves: string; dataset
         }
       }
       if (data.length === 0) continue;
-      const dir = hib === null ? 'direction not declared' : hib ? 'higher is better' : 'lower is better';
       const note = metricNote(ctx.metrics.get(metric));
-      bars += chartFigure('bar-chart', `${k} ${arrow(hib)} (${side})`, `${dir}${note ? ` · ${note}` : ''} · mean, 95% CI`, await renderSvg(barSpec(k, data)));
-      count++;
+      out.push(chartFigure('bar-chart', `${k} ${arrow(hib)} (${side})`, `${direction(hib)}${note ? ` · ${note}` : ''} · mean, 95% CI`, await renderSvg(barSpec(k, data))));
     }
   }
+  return out;
+}
 
-  let curves = '';
+/** The mean curve per method of every curve a metric declares as a score (internal curves are never drawn). */
+async function curveCharts(ctx: Ctx): Promise<string[]> {
+  const out: string[] = [];
   for (const side of ctx.sides) {
-    const keys = [...new Set(ctx.run.records.filter((r) => r.side === side && r.curves).flatMap((r) => Object.keys(r.curves ?? {})))].sort();
-    for (const k of keys) {
-      const data: LineDatum[] = [];
-      for (const { method, point } of methodRows) {
-        const cs = ctx.run.records.filter((r) => r.method === method && r.point === point && r.side === side && r.curves?.[k]).map((r) => r.curves![k]);
-        if (cs.length === 0) continue;
-        const mc = meanCurve(cs);
-        mc.x.forEach((x, i) => data.push({ x, y: mc.y[i], series: `${label(method, point)} (n=${cs.length})` }));
+    for (const metric of ctx.metrics.values()) {
+      for (const [name, spec] of Object.entries(metric.curves ?? {})) {
+        if (spec.kind !== 'score') continue;
+        const k = `${metric.name}.${name}`;
+        const data: LineDatum[] = [];
+        for (const { method, point } of mainRows(ctx)) {
+          const cs = ctx.run.records.filter((r) => r.method === method && r.point === point && r.side === side && r.curves?.[k]).map((r) => r.curves![k]);
+          if (cs.length === 0) continue;
+          const mc = meanCurve(cs);
+          mc.x.forEach((x, i) => data.push({ x, y: mc.y[i], series: `${label(method, point)} (n=${cs.length})` }));
+        }
+        if (data.length === 0) continue;
+        const units = side === 'image' ? 'pixels' : 'tokens';
+        const x = spec.x.replace('{units}', units);
+        out.push(chartFigure('curve-chart', `${k} (${side})`, `mean score curve over samples · ${direction(spec.higherIsBetter)}`, await renderSvg(lineSpec(x, spec.y, data))));
       }
-      if (data.length === 0) continue;
-      // the output name (after the metric's) says which curve: the metric is "insertion-deletion"
-      const out = k.slice(k.indexOf('.') + 1);
-      const what = /insert/i.test(out) ? 'inserted' : /delet/i.test(out) ? 'deleted' : 'changed';
-      const unit = side === 'image' ? 'pixels' : 'tokens';
-      const dir = /insert/i.test(out) ? 'higher is better' : /delet/i.test(out) ? 'lower is better' : '';
-      curves += chartFigure('curve-chart', `${k} (${side})`, `mean score curve over samples${dir ? ` · ${dir}` : ''}`, await renderSvg(lineSpec(`fraction of ${unit} ${what}`, 'score', data)));
-      count++;
     }
   }
+  return out;
+}
 
-  let dataset = '';
+/** The table of dataset-level values (one evaluation over the split: no CI over samples). */
+function datasetTable(ctx: Ctx): string {
   const dm = ctx.run.datasetMetrics;
-  if (dm.length) {
-    // table of the dataset-level values (single evaluations: no CI over samples)
-    const keys = [...new Set(dm.flatMap((d) => Object.keys(d.values)))];
-    const hibOf = (k: string): boolean | null => {
-      const i = k.indexOf('.');
-      const v = ctx.metrics.get(k.slice(0, i))?.outputs?.[k.slice(i + 1)];
-      return typeof v === 'boolean' ? v : null;
-    };
-    const rows = dm.map((d) => `<tr><th scope="row">${esc(d.method)}</th><td>${esc(d.side)}</td><td>${esc(pointLabel(d.point))}</td>${keys.map((k) => `<td class="num">${k in d.values ? fmt(d.values[k]) : ''}</td>`).join('')}<td class="num">${esc(d.n ?? '—')}</td></tr>`);
-    dataset += `<div class="scroll"><table class="results dataset"><thead><tr><th>method</th><th>side</th><th>point</th>${keys.map((k) => `<th>${esc(k)} <span class="arrow">${arrow(hibOf(k))}</span></th>`).join('')}<th>n</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>
+  const keys = [...new Set(dm.flatMap((d) => Object.keys(d.values)))];
+  const hibOf = (k: string): boolean | null => {
+    const i = k.indexOf('.');
+    const v = ctx.metrics.get(k.slice(0, i))?.outputs?.[k.slice(i + 1)];
+    return typeof v === 'boolean' ? v : null;
+  };
+  const rows = dm.map((d) => `<tr><th scope="row">${esc(d.method)}</th><td>${esc(d.side)}</td><td>${esc(pointLabel(d.point))}</td>${keys.map((k) => `<td class="num">${k in d.values ? fmt(d.values[k]) : ''}</td>`).join('')}<td class="num">${esc(d.n ?? '—')}</td></tr>`);
+  return `<div class="scroll"><table class="results dataset"><thead><tr><th>method</th><th>side</th><th>point</th>${keys.map((k) => `<th>${esc(k)} <span class="arrow">${arrow(hibOf(k))}</span></th>`).join('')}<th>n</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>
 <p class="note">Dataset-level metrics are one evaluation over the split (n = images evaluated), so they carry no confidence interval over samples.</p>`;
-    const groups = new Map<string, typeof dm>();
-    for (const d of dm) {
-      if (!d.curve) continue;
-      const g = `${d.metric}\u0000${d.side}`;
-      groups.set(g, [...(groups.get(g) ?? []), d]);
-    }
-    for (const [g, recs] of groups) {
-      const [metric, side] = g.split('\u0000');
-      const data: LineDatum[] = [];
-      for (const d of recs) d.curve!.x.forEach((x, i) => data.push({ x, y: d.curve!.y[i], series: label(d.method, d.point) }));
-      const baselines = recs.filter((d) => d.curve!.baseline);
-      const same = baselines.every((d) => JSON.stringify([d.curve!.x, d.curve!.baseline]) === JSON.stringify([baselines[0].curve!.x, baselines[0].curve!.baseline]));
-      for (const d of same ? baselines.slice(0, 1) : baselines) {
-        d.curve!.x.forEach((x, i) => data.push({ x, y: d.curve!.baseline![i], series: same ? 'random baseline' : `random baseline (${label(d.method, d.point)})`, dashed: true }));
-      }
-      const roar = /roar/i.test(metric);
-      const sanity = /sanity/i.test(metric);
-      dataset += chartFigure(
-        'dataset-chart',
-        `${metric} (${side})`,
-        roar ? 'accuracy after removing the top fraction and retraining; a faster drop is better; dashed: random ranking' : sanity ? 'rank correlation with the original map as blocks are randomised; lower means the map depends on the weights' : '',
-        await renderSvg(
-        lineSpec(
-          roar ? 'fraction removed' : sanity ? 'blocks randomised' : 'x',
-          roar ? 'accuracy' : sanity ? 'rank correlation' : 'y',
-          data,
-          { points: true },
-        ),
-      ));
-      count++;
-    }
-  }
+}
 
-  let runtime = '';
+/** One chart per dataset metric and side, with the axes and baseline the metric declares. */
+async function datasetCharts(ctx: Ctx): Promise<string[]> {
+  const groups = new Map<string, Run['datasetMetrics']>();
+  for (const d of ctx.run.datasetMetrics) {
+    if (!d.curve) continue;
+    const g = `${d.metric}\u0000${d.side}`;
+    groups.set(g, [...(groups.get(g) ?? []), d]);
+  }
+  const out: string[] = [];
+  for (const [g, recs] of groups) {
+    const [metric, side] = g.split('\u0000');
+    const spec = ctx.metrics.get(metric)?.curve;
+    const baselineName = spec?.baseline ?? 'baseline';
+    const data: LineDatum[] = [];
+    for (const d of recs) d.curve!.x.forEach((x, i) => data.push({ x, y: d.curve!.y[i], series: label(d.method, d.point) }));
+    const baselines = recs.filter((d) => d.curve!.baseline);
+    const same = baselines.every((d) => JSON.stringify([d.curve!.x, d.curve!.baseline]) === JSON.stringify([baselines[0].curve!.x, baselines[0].curve!.baseline]));
+    for (const d of same ? baselines.slice(0, 1) : baselines) {
+      d.curve!.x.forEach((x, i) => data.push({ x, y: d.curve!.baseline![i], series: same ? `${baselineName} baseline` : `${baselineName} baseline (${label(d.method, d.point)})`, dashed: true }));
+    }
+    out.push(chartFigure('dataset-chart', `${metric} (${side})`, spec?.note ?? '', await renderSvg(lineSpec(spec?.x ?? 'x', spec?.y ?? 'y', data, { points: true }))));
+  }
+  return out;
+}
+
+/** Wall time of one explanation per method and side. */
+async function runtimeChart(ctx: Ctx): Promise<string> {
   const rdata: BarDatum[] = [];
-  for (const { method, point } of methodRows) {
+  for (const { method, point } of mainRows(ctx)) {
     for (const side of ctx.sides) {
       const r = runtimeOf(ctx, method, side, point);
       if (r && r.n > 0) rdata.push({ label: `${side}: ${label(method, point)}`, mean: r.mean, lo: r.lo, hi: r.hi, n: r.n });
     }
   }
-  if (rdata.length) {
-    const b = ctx.run.info.backend?.name ?? '?';
-    const hw = ctx.run.info.hardware;
-    runtime = chartFigure('runtime-chart', 'runtime per pair ↓', `wall time of one explanation, ms · backend ${b}${hw?.cpu ? ` · ${hw.cpu}` : ''}${hw?.gpu ? ` · ${hw.gpu}` : ''} · mean, 95% CI`, await renderSvg(barSpec('ms per pair', rdata)));
-    count++;
-  }
-  return { bars, curves, dataset, runtime, count };
+  if (!rdata.length) return '';
+  const b = ctx.run.info.backend?.name ?? '?';
+  const hw = ctx.run.info.hardware;
+  return chartFigure('runtime-chart', 'runtime per pair ↓', `wall time of one explanation, ms · backend ${b}${hw?.cpu ? ` · ${hw.cpu}` : ''}${hw?.gpu ? ` · ${hw.gpu}` : ''} · mean, 95% CI`, await renderSvg(barSpec('ms per pair', rdata)));
+}
+
+async function charts(ctx: Ctx): Promise<{ bars: string; curves: string; dataset: string; runtime: string }> {
+  const dataset = ctx.run.datasetMetrics.length ? datasetTable(ctx) + (await datasetCharts(ctx)).join('') : '';
+  return { bars: (await barCharts(ctx)).join(''), curves: (await curveCharts(ctx)).join(''), dataset, runtime: await runtimeChart(ctx) };
 }
 
 function failures(ctx: Ctx): string {
@@ -502,7 +507,7 @@ ul.legend{font-size:12px;margin:4px 0;padding-left:18px}
 export async function renderReport(run: Run, opts: RenderOptions = {}): Promise<string> {
   const ctx = buildCtx(run, opts);
   const now = opts.now ?? new Date();
-  const anyM2ib = ctx.methods.some(isM2ib);
+  const notes = ctx.methods.map((m) => methodNote(ctx, m)).join('');
   const ch = await charts(ctx);
   const sw = await sweeps(ctx);
   const columns = ctx.methods.map((m) => ({ method: m, point: ctx.main.get(m) ?? 'default' }));
@@ -515,15 +520,15 @@ ${header(ctx, now)}
 <p class="note">Each cell: mean over samples [95% percentile-bootstrap CI, seed ${esc(opts.seed ?? run.info.seed ?? 0)}]; ★ and green = best in the column (ties all marked; only where two or more rows have a value); ↑ higher is better, ↓ lower is better.${multi.length ? ` ${esc(multi.join(', '))}: ${multi.length === 1 ? 'its' : 'their'} first sweep point here, all points under “Sweeps”.` : ''}</p>
 ${ctx.summary.rows.length ? mainTable(ctx, columns, 'main-table') : '<p class="warn">No result records yet.</p>'}
 ${metricLegend(ctx)}
-${anyM2ib ? m2ibNote() : ''}
+${notes}
 </section>
 <section id="charts"><h2>Metrics across methods</h2><div class="charts">${ch.bars}</div></section>
 ${sw.html ? `<section id="sweeps"><h2>Sweeps</h2>${sw.html}</section>` : ''}
-${ch.curves ? `<section id="curves"><h2>Insertion and deletion curves</h2><div class="charts">${ch.curves}</div></section>` : ''}
-${ch.dataset ? `<section id="dataset"><h2>Dataset-level metrics (ROAR, sanity)</h2>${ch.dataset.replace(/(<figure[\s\S]*<\/figure>)/, '<div class="charts">$1</div>')}</section>` : ''}
+${ch.curves ? `<section id="curves"><h2>Curves</h2><div class="charts">${ch.curves}</div></section>` : ''}
+${ch.dataset ? `<section id="dataset"><h2>Dataset-level metrics</h2>${ch.dataset.replace(/(<figure[\s\S]*<\/figure>)/, '<div class="charts">$1</div>')}</section>` : ''}
 ${ch.runtime ? `<section id="runtime"><h2>Runtime</h2><div class="charts">${ch.runtime}</div></section>` : ''}
 <section id="gallery"><h2>Gallery</h2>
-<p class="note">Heat maps (jet, blended at 50%) over the model input${run.gallery.some((g) => g.boxes.length) ? '; white/black outlines: ground-truth boxes' : ''}; caption tokens shaded by each method's text scores (orange, opacity = score).${anyM2ib ? ` M2IB: ${esc(M2IB_SIGMA2_NOTE)}.` : ''}</p>
+<p class="note">Heat maps (jet, blended at 50%) over the model input${run.gallery.some((g) => g.boxes.length) ? '; white/black outlines: ground-truth boxes' : ''}; caption tokens shaded by each method's text scores (orange, opacity = score).</p>
 ${gallery}</section>
 <section id="failures"><h2>Failures</h2>${failures(ctx)}</section>
 </main>`;
@@ -539,14 +544,14 @@ ${gallery}</section>
  * Read one run folder or several shards and write report.html: by default into the folder
  * given, or, for several folders that share a parent (shards), into that parent.
  */
-export async function writeReport(dirs: string[], opts: RenderOptions & { out?: string } = {}): Promise<string> {
-  const run = readRuns(dirs);
+export async function writeReport(dirs: string[], opts: RenderOptions & { out?: string; run?: Run } = {}): Promise<string> {
+  const run = opts.run ?? readRuns(dirs);
   const html = await renderReport(run, opts);
   let out = opts.out;
   if (!out) {
     const abs = dirs.map((d) => resolve(d));
     const parents = new Set(abs.map((d) => dirname(d)));
-    out = abs.length > 1 && parents.size === 1 ? join([...parents][0], 'report.html') : join(abs[0], 'report.html');
+    out = abs.length > 1 && parents.size === 1 ? join([...parents][0], FILES.report) : join(abs[0], FILES.report);
   }
   writeFileSync(out, html);
   return out;

@@ -1,6 +1,6 @@
 /** A compact plain-text table of a summary for the terminal (the bench prints it after a run). */
 import { arrow, fmt } from './format';
-import type { Summary } from './types';
+import type { Summary } from '@ceb/results';
 
 /**
  * Rows = method · side · point, columns = metric outputs (with ↑/↓) then runtime (ms),

@@ -1,7 +1,8 @@
 /** heatmapOverlayPng / mapToPng: decoded back with sharp and compared with hand-computed colours. */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { heatmapOverlayPng, mapToPng, type RgbImage } from '../src/image';
+import type { RgbImage } from '@ceb/types';
+import { heatmapOverlayPng, mapToPng } from '../src/heatmap';
 
 async function decodePng(png: Buffer): Promise<{ width: number; height: number; channels: number; data: Buffer }> {
   expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');

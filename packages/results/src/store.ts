@@ -1,45 +1,14 @@
-// The results store of one run (or shard) folder: JSON Lines appended and flushed record by
-// record, so a killed run loses at most the record in flight, and `--resume` skips identities
-// already written. Format: docs/results-format.md.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { readJsonl, recordIdentity, type DatasetMetricRecord, type ErrorRecord, type ResultRecord } from '@ceb/report';
-
-// The record types are the report's: one definition of the format (docs/results-format.md).
-export type { DatasetMetricRecord, ErrorRecord, ResultRecord } from '@ceb/report';
-
-export const FILES = {
-  run: 'run.json',
-  config: 'config.resolved.yaml',
-  results: 'results.jsonl',
-  datasetMetrics: 'dataset-metrics.jsonl',
-  errors: 'errors.jsonl',
-  summary: 'summary.json',
-  gallery: 'gallery',
-} as const;
-
-export const datasetIdentity = (r: { metric: string; method: string; side: string; point: string }) => `${r.metric}\u0000${r.method}\u0000${r.side}\u0000${r.point}`;
-
-/**
- * A last line without its newline is a record cut by a kill: it is removed, so the next
- * append starts on a clean line and the record is made again (never twice).
- */
-function dropUnfinishedTail(file: string): void {
-  if (!existsSync(file)) return;
-  const text = readFileSync(file, 'utf8');
-  const end = text.lastIndexOf('\n') + 1;
-  if (end < text.length) truncateSync(file, Buffer.byteLength(text.slice(0, end)));
-}
-
-/** Reads a JSON Lines file of the run (the report's reader: a bad line is named by file and line). */
-export function readRecords<T>(file: string): T[] {
-  return readJsonl(file) as T[];
-}
-
-/** NaN / ±Infinity are not JSON: an undefined value is recorded as null. */
-function jsonLine(obj: unknown): string {
-  return JSON.stringify(obj, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n';
-}
+// The writer of one run (or shard) folder: JSON Lines appended and flushed record by record,
+// so a killed run loses at most the record in flight, and `--resume` skips identities already
+// written. Maps and gallery files go where the layout says. Format: docs/results-format.md.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Side } from '@ceb/types';
+import { datasetIdentity, recordIdentity } from './identity';
+import { appendJsonl, dropUnfinishedTail, readJsonl } from './jsonl';
+import { FILES, galleryFolder, galleryMapFile, keptMapFile } from './layout';
+import { encodeNpy } from './npy';
+import type { DatasetMetricRecord, ErrorRecord, GalleryMap, ResultRecord } from './types';
 
 export class RunStore {
   private readonly doneResults = new Set<string>();
@@ -56,8 +25,8 @@ export class RunStore {
       throw new Error(`${dir} already holds results; pass --resume to continue that run, or --out another folder`);
     }
     for (const f of [FILES.results, FILES.datasetMetrics, FILES.errors]) dropUnfinishedTail(join(dir, f));
-    for (const r of readRecords<ResultRecord>(resultsFile)) this.doneResults.add(recordIdentity(r));
-    for (const r of readRecords<DatasetMetricRecord>(join(dir, FILES.datasetMetrics))) this.doneDataset.add(datasetIdentity(r));
+    for (const r of readJsonl(resultsFile) as ResultRecord[]) this.doneResults.add(recordIdentity(r));
+    for (const r of readJsonl(join(dir, FILES.datasetMetrics)) as DatasetMetricRecord[]) this.doneDataset.add(datasetIdentity(r));
     this.resumedResults = this.doneResults.size;
   }
 
@@ -69,30 +38,65 @@ export class RunStore {
     return this.doneDataset.has(datasetIdentity(r));
   }
 
-  // appendFileSync opens, writes and closes: the line is in the file before the next record starts.
   appendResult(r: ResultRecord): void {
-    appendFileSync(join(this.dir, FILES.results), jsonLine(r));
+    appendJsonl(join(this.dir, FILES.results), r);
     this.doneResults.add(recordIdentity(r));
   }
 
   appendDatasetMetric(r: DatasetMetricRecord): void {
-    appendFileSync(join(this.dir, FILES.datasetMetrics), jsonLine(r));
+    appendJsonl(join(this.dir, FILES.datasetMetrics), r);
     this.doneDataset.add(datasetIdentity(r));
   }
 
   appendError(e: ErrorRecord): void {
-    appendFileSync(join(this.dir, FILES.errors), jsonLine(e));
+    appendJsonl(join(this.dir, FILES.errors), e);
   }
 
   errorCount(): number {
-    return readRecords(join(this.dir, FILES.errors)).length;
+    return readJsonl(join(this.dir, FILES.errors)).length;
   }
 
-  writeJson(name: string, obj: unknown): void {
-    writeFileSync(join(this.dir, name), JSON.stringify(obj, null, 2) + '\n');
+  writeRunInfo(info: unknown): void {
+    writeFileSync(join(this.dir, FILES.run), JSON.stringify(info, null, 2) + '\n');
   }
 
-  writeText(name: string, text: string): void {
-    writeFileSync(join(this.dir, name), text);
+  writeConfig(yaml: string): void {
+    writeFileSync(join(this.dir, FILES.config), yaml);
   }
+
+  /** Keeps an image map for the merge step's dataset metrics. */
+  keepMap(method: string, point: string, sampleId: string, map: Float32Array, shape: number[]): void {
+    const file = keptMapFile(this.dir, method, point, sampleId);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, encodeNpy(map, shape));
+  }
+
+  /** Writes one map of a gallery sample; returns its entry for sample.json. */
+  writeGalleryMap(sampleId: string, method: string, point: string, side: Side, scores: Float32Array, shape: number[]): GalleryMap {
+    const dir = galleryFolder(this.dir, sampleId);
+    mkdirSync(dir, { recursive: true });
+    const file = galleryMapFile(method, point, side);
+    writeFileSync(join(dir, file), side === 'image' ? encodeNpy(scores, shape) : JSON.stringify({ scores: Array.from(scores) }));
+    return { method, point, side, file };
+  }
+
+  /** Writes a gallery sample's input image and sample.json, adding `maps` to those an earlier (resumed) run wrote. */
+  writeGallerySample(meta: { sampleId: string; caption: string; tokens: string[]; boxes: unknown[] }, inputPng: Buffer, maps: GalleryMap[]): void {
+    const dir = galleryFolder(this.dir, meta.sampleId);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, FILES.galleryInput), inputPng);
+    const metaFile = join(dir, FILES.sampleMeta);
+    let previous: { maps?: GalleryMap[] } = {};
+    try {
+      previous = JSON.parse(readFileSync(metaFile, 'utf8'));
+    } catch {
+      /* first time for this sample */
+    }
+    writeFileSync(metaFile, JSON.stringify({ ...meta, image: FILES.galleryInput, maps: [...(previous.maps ?? []), ...maps] }, null, 2));
+  }
+}
+
+/** Removes the maps shards kept for the merge step (they are only needed until the dataset metrics ran). */
+export function removeKeptMaps(dirs: string[]): void {
+  for (const d of dirs) rmSync(join(d, FILES.keptMaps), { recursive: true, force: true });
 }

@@ -3,8 +3,18 @@
  * Fields the report does not need are typed loosely so that a newer bench does not break it.
  */
 
-export type Side = 'image' | 'text';
+import type { Box, Side } from '@ceb/types';
 
+/** A curve a metric records, as the metric declares it. */
+export interface CurveInfo {
+  /** 'score' curves are drawn; 'internal' ones (bookkeeping) never are. */
+  kind: 'score' | 'internal' | string;
+  x: string;
+  y: string;
+  higherIsBetter?: boolean;
+}
+
+/** A metric as run.json describes it: its declarations, so readers need no metric names. */
 export interface MetricInfo {
   name: string;
   kind?: 'pair' | 'dataset' | string;
@@ -12,8 +22,20 @@ export interface MetricInfo {
   outputs: Record<string, boolean>;
   substrate?: string;
   params?: Record<string, unknown>;
-  /** e.g. 'm2ib' or 'corrected' for the confidence metric */
+  /** The protocol it reproduces, e.g. 'm2ib' or 'corrected' for the confidence metrics. */
   mode?: string;
+  /** faithfulness | localisation | randomisation */
+  category?: string;
+  /** Outputs with two values per pair, and the value of a "yes". */
+  binary?: Record<string, number>;
+  /** Pair metrics: the curves each record carries. */
+  curves?: Record<string, CurveInfo>;
+  /** Dataset metrics: the curve each outcome carries. */
+  curve?: { x: string; y: string; baseline?: string; note?: string };
+  /** The outputs compact tables show; all when absent. */
+  headline?: string[];
+  /** `methods: [..]` in the config: the methods it runs for (all when absent). */
+  methods?: string[];
 }
 
 export interface MethodPoint {
@@ -25,6 +47,8 @@ export interface MethodInfo {
   name: string;
   sides: Side[];
   points: MethodPoint[];
+  /** What a reader must know beside the method's numbers (e.g. what M2IB's sigma2 means). */
+  note?: string;
 }
 
 export interface RunInfo {
@@ -65,6 +89,8 @@ export interface ResultRecord {
   curves?: Record<string, number[]>;
   /** Per output key, what a map that knows nothing scores on this sample (e.g. localisation). */
   chance?: Record<string, number>;
+  /** Per-pair facts of each metric, `<metric>.<key>` -> value (e.g. the clean and perturbed scores). */
+  meta?: Record<string, string | number | boolean | null>;
   flat?: boolean;
   ms?: number;
   metricMs?: Record<string, number>;
@@ -112,7 +138,7 @@ export interface GallerySample {
   sampleId: string;
   caption: string;
   tokens: string[];
-  boxes: { x: number; y: number; w: number; h: number }[];
+  boxes: Box[];
   image: string;
   maps: GalleryMap[];
   /** Absolute path of gallery/<slug>/ (not in the file). */

@@ -1,6 +1,8 @@
 /**
  * Writes a small but realistic results folder (the layout of docs/results-format.md) with
- * values chosen so that every mean can be worked out by hand.
+ * values chosen so that every mean can be worked out by hand. Written by hand, not through
+ * the package's writer, so the reader and the report are tested against the format itself.
+ * Exported as @ceb/results/testing for the report's tests.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +33,26 @@ export function npy(data: Float32Array, shape: number[]): Buffer {
 const metrics: MetricInfo[] = [
   { name: 'confidence-m2ib', kind: 'pair', outputs: { drop: false, increase: true }, substrate: 'dataset mean colour (0 in normalised space); text: token id 0', params: { textMask: 'median' }, mode: 'm2ib' },
   { name: 'localisation', kind: 'pair', outputs: { pointing: true }, substrate: 'none (reads the map only)', params: { tolerance: 15 } },
-  { name: 'insertion-deletion', kind: 'pair', outputs: { insertion: true, deletion: false }, substrate: 'deletion: 0 (normalised); insertion: blur k11 σ5', params: { step: 16 } },
-  { name: 'roar', kind: 'dataset', outputs: { auc: false, aucGainOverRandom: true }, substrate: 'per-channel dataset mean', params: { fractions: [0.1, 0.5, 0.9] } },
+  {
+    name: 'insertion-deletion',
+    kind: 'pair',
+    outputs: { insertion: true, deletion: false },
+    substrate: 'deletion: 0 (normalised); insertion: blur k11 σ5',
+    params: { step: 16 },
+    curves: {
+      insertion: { kind: 'score', x: 'fraction of {units} inserted', y: 'score', higherIsBetter: true },
+      deletion: { kind: 'score', x: 'fraction of {units} deleted', y: 'score', higherIsBetter: false },
+      counts: { kind: 'internal', x: 'step', y: 'units removed or restored' },
+    },
+  },
+  {
+    name: 'roar',
+    kind: 'dataset',
+    outputs: { auc: false, aucGainOverRandom: true },
+    substrate: 'per-channel dataset mean',
+    params: { fractions: [0.1, 0.5, 0.9] },
+    curve: { x: 'fraction removed', y: 'accuracy', baseline: 'random', note: 'accuracy after removing the top fraction and retraining' },
+  },
 ];
 
 type V = Record<string, number | null>;
@@ -136,7 +156,7 @@ export function runJson(overrides: Record<string, unknown> = {}) {
     seed: 0,
     shard: { index: 0, count: 1 },
     methods: [
-      { name: 'm2ib', sides: ['image', 'text'], points: [{ key: P1, options: opt(0.1) }, { key: P2, options: opt(1) }] },
+      { name: 'm2ib', sides: ['image', 'text'], points: [{ key: P1, options: opt(0.1) }, { key: P2, options: opt(1) }], note: 'sigma2 ≠ 1 means noise and prior N(0, sigma2); the official code always uses 1' },
       { name: 'gradcam', sides: ['image'], points: [{ key: 'default', options: { layer: 11 } }] },
     ],
     metrics,

@@ -1,0 +1,9 @@
+// Record identities: what makes two records "the same" for resume and for merging shards.
+
+/** A result record: one sample × method × side × sweep point. */
+export const recordIdentity = (r: { sampleId: string; method: string; side: string; point: string }): string =>
+  JSON.stringify([r.sampleId, r.method, r.side, r.point]);
+
+/** A dataset-metric record: one metric × method × side × sweep point. */
+export const datasetIdentity = (r: { metric: string; method: string; side: string; point: string }): string =>
+  JSON.stringify([r.metric, r.method, r.side, r.point]);
