@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'csv-parse';
+import { dirname, resolve } from 'node:path';
+import { resolveInside } from './confine';
 import { BottomK } from './heap';
-import { checkImage, fileExists, mapPool } from './image';
+import { checkConcurrency, checkImage, fileExists, mapPool } from './image';
+import { csvRecords, sortByRow } from './rows';
 import { Rng } from '@ceb/random';
 import type { LoadResult, Sample, SampleError, VerifyImages } from './types';
 
@@ -25,62 +24,34 @@ export interface ReadCcOptions {
   seed?: number;
 }
 
-/**
- * Reads a Conceptual Captions TSV: no header, `caption<TAB>url`, quoted fields allowed
- * (a quoted caption may contain a tab). A stray unquoted tab inside a caption makes
- * more than two fields: the URL is the last non-empty field and the caption the rest,
- * re-joined with tabs. Bad rows become errors; the first row is data, not a header.
- * Sampling is bottom-k over a seeded per-row priority, so it streams files of any size.
- */
-export async function readCcTsv(
-  file: string,
-  options: ReadCcOptions = {},
-): Promise<{ rows: CcRow[]; errors: SampleError[] }> {
-  const { limit, seed = 0 } = options;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
-    throw new Error(`readCcTsv: limit must be a non-negative integer, got ${limit}`);
+/** A TSV row read: a usable row or the error that makes it unusable (both count towards `limit`). */
+type CcEntry = { row: CcRow } | { error: SampleError };
+
+/** The row or error of one parsed TSV record that starts on line `row`. */
+function ccEntry(record: string[], row: number, file: string): CcEntry {
+  if (record.length !== 2) {
+    const n = record.length;
+    const trailing = n > 2 && record[n - 1].trim() === '' ? '; the last one is empty (a trailing tab?)' : '';
+    const hint = n > 2 ? '; quote a caption that contains a tab' : '';
+    return { error: { file, row, reason: `expected 2 tab-separated fields "caption<TAB>url", found ${n}${trailing}${hint}` } };
   }
-  if (!(await fileExists(file))) throw new Error(`Conceptual Captions TSV not found: ${file}`);
+  const caption = record[0].trim();
+  const url = record[1].trim();
+  if (caption === '') return { error: { file, row, column: 'caption', reason: 'empty caption' } };
+  if (url === '') {
+    return { error: { file, row, column: 'url', reason: 'empty url: expected an http(s) URL or a path relative to the local root' } };
+  }
+  return { row: { row, caption, url } };
+}
 
-  type Entry = { row: CcRow } | { error: SampleError };
-  const all: Entry[] = [];
-  const kept = new BottomK<Entry>(limit ?? 0);
-  const rng = new Rng(seed);
-  const add = (e: Entry) => {
-    if (limit === undefined) all.push(e);
-    else kept.push(rng.next(), e);
-  };
-
-  const parser = createReadStream(file).pipe(
-    parse({
-      delimiter: '\t',
-      relax_quotes: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      info: true,
-      bom: true,
-    }),
-  );
+/** Streams the TSV's entries into `add`; a parse failure (e.g. an unclosed quote) ends the file with one error entry. */
+async function streamCcEntries(file: string, add: (e: CcEntry) => void): Promise<void> {
   let lastLine = 0;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      // info.lines is the line the record ends on; step back over newlines inside fields.
-      const inner = record.reduce((n, f) => n + (f.match(/\r\n|\n|\r/g)?.length ?? 0), 0);
-      const row = info.lines - inner;
-      lastLine = info.lines;
-      const fields = record.slice();
-      while (fields.length > 0 && fields[fields.length - 1].trim() === '') fields.pop();
-      if (fields.length < 2) {
-        add({ error: { file, row, reason: `expected "caption<TAB>url", found ${fields.length} non-empty field(s)` } });
-        continue;
-      }
-      const url = fields[fields.length - 1].trim();
-      const caption = fields.slice(0, -1).join('\t').trim();
-      if (caption === '') {
-        add({ error: { file, row, column: 'caption', reason: 'empty caption' } });
-        continue;
-      }
-      add({ row: { row, caption, url } });
+    const records = csvRecords(file, { delimiter: '\t', relax_quotes: true, relax_column_count: true, skip_empty_lines: true, bom: true });
+    for await (const { record, row, endLine } of records) {
+      lastLine = endLine;
+      add(ccEntry(record, row, file));
     }
   } catch (err) {
     // csv-parse stops at e.g. an unclosed quote: record it against where reading stopped.
@@ -92,15 +63,50 @@ export async function readCcTsv(
       },
     });
   }
-  const entries = limit === undefined ? all : kept.values();
+}
+
+/** Keeps every entry, or with `limit` a seeded bottom-k sample of them (one rng draw per entry, in file order). */
+function entrySample(limit: number | undefined, seed: number): { add: (e: CcEntry) => void; entries: () => CcEntry[] } {
+  const all: CcEntry[] = [];
+  const kept = new BottomK<CcEntry>(limit ?? 0);
+  const rng = new Rng(seed);
+  return {
+    add: (e) => {
+      if (limit === undefined) all.push(e);
+      else kept.push(rng.next(), e);
+    },
+    entries: () => (limit === undefined ? all : kept.values()),
+  };
+}
+
+/**
+ * Reads a Conceptual Captions TSV: no header, exactly two fields `caption<TAB>url`, quoted
+ * fields allowed (a quoted caption may contain a tab). A row with any other number of
+ * tab-separated fields (a stray unquoted tab, a trailing tab, `cap<TAB>url<TAB>junk`) is an
+ * error that says how many it found: guessing which field is the URL would turn junk into
+ * a path. Bad rows become errors; the first row is data, not a header. Sampling is
+ * bottom-k over a seeded per-row priority, so it streams files of any size.
+ */
+export async function readCcTsv(
+  file: string,
+  options: ReadCcOptions = {},
+): Promise<{ rows: CcRow[]; errors: SampleError[] }> {
+  const { limit, seed = 0 } = options;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+    throw new Error(`readCcTsv: limit must be a non-negative integer, got ${limit}`);
+  }
+  if (!(await fileExists(file))) throw new Error(`Conceptual Captions TSV not found: ${file}`);
+
+  const sample = entrySample(limit, seed);
+  await streamCcEntries(file, sample.add);
   const rows: CcRow[] = [];
   const errors: SampleError[] = [];
-  for (const e of entries) {
+  for (const e of sample.entries()) {
     if ('row' in e) rows.push(e.row);
     else errors.push(e.error);
   }
   rows.sort((a, b) => a.row - b.row);
-  errors.sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
+  sortByRow(errors);
   return { rows, errors };
 }
 
@@ -114,21 +120,25 @@ export type CcLocation =
   | { kind: 'local'; path: string }
   | { kind: 'invalid'; reason: string };
 
-/** Classifies a TSV url field: http(s) (cached), file:// or a local path (relative to `baseDir`). */
-export function classifyCcUrl(url: string, baseDir: string): CcLocation {
+/**
+ * Classifies a TSV url field: an http(s) URL (read from the cache), or a local path that
+ * must resolve inside `localRoot`. `file://` URLs, other schemes, absolute paths and
+ * relative paths that climb out of `localRoot` are `invalid`, with the reason.
+ */
+export function classifyCcUrl(url: string, localRoot: string): CcLocation {
   if (/^https?:\/\//i.test(url)) return { kind: 'remote', url, key: urlCacheKey(url) };
-  if (/^file:\/\//i.test(url)) {
-    try {
-      return { kind: 'local', path: fileURLToPath(url) };
-    } catch (err) {
-      return { kind: 'invalid', reason: `bad file URL ${url}: ${(err as Error).message}` };
-    }
+  if (/^file:/i.test(url)) {
+    return {
+      kind: 'invalid',
+      reason: `file:// URLs are not allowed (${url}): give the image as a path relative to the local root (${resolve(localRoot)})`,
+    };
   }
-  // Anything else with a scheme (ftp:, data:) is not supported; "C:\..." is a path.
+  // Anything else with a scheme (ftp:, data:) is not supported; "C:\..." is a (refused) absolute path.
   if (/^[a-z][a-z0-9+.-]+:/i.test(url) && !/^[a-z]:[\\/]/i.test(url)) {
-    return { kind: 'invalid', reason: `unsupported URL scheme: ${url}` };
+    return { kind: 'invalid', reason: `unsupported URL scheme: ${url} (expected http(s) or a relative path)` };
   }
-  return { kind: 'local', path: isAbsolute(url) ? url : resolve(baseDir, url) };
+  const inside = resolveInside(localRoot, url, 'the local root');
+  return inside.ok ? { kind: 'local', path: inside.path } : { kind: 'invalid', reason: inside.reason };
 }
 
 /** Maps cache keys to file names present in a fetch-cc cache directory. */
@@ -170,11 +180,16 @@ export async function readFailures(cacheDir: string): Promise<Map<string, string
 
 export const MANIFEST_FILE = 'manifest.jsonl';
 export const FAILURES_FILE = 'failures.jsonl';
+/** fetch-cc's list of the selected rows it did not download in its latest run, and why. */
+export const SKIPPED_FILE = 'skipped.jsonl';
 
 export interface CcLoadOptions {
   tsv: string;
   /** The fetch-cc output directory; needed for http(s) URLs. */
   cacheDir?: string;
+  /** Local image paths in the TSV resolve against this folder and must stay inside it;
+   * default: the TSV's folder (the synthetic set's CC layout). */
+  localRoot?: string;
   limit?: number;
   seed?: number;
   /** 'exists' (default) checks local files exist; 'decode' decodes every image. */
@@ -182,8 +197,9 @@ export interface CcLoadOptions {
 }
 
 /**
- * Loads Conceptual Captions pairs: each URL is resolved to its cached file (local paths
- * and file:// URLs directly). Rows that cannot be used become errors, in the same result.
+ * Loads Conceptual Captions pairs: each http(s) URL is resolved to its cached file, each
+ * local path against `localRoot` (and refused when it leaves it; file:// URLs are refused).
+ * Rows that cannot be used become errors, in the same result.
  */
 export async function loadConceptualCaptions(options: CcLoadOptions): Promise<LoadResult> {
   const tsv = resolve(options.tsv);
@@ -192,12 +208,12 @@ export async function loadConceptualCaptions(options: CcLoadOptions): Promise<Lo
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : undefined;
   const index = cacheDir ? await readCacheIndex(cacheDir) : new Map<string, string>();
   const failures = cacheDir ? await readFailures(cacheDir) : new Map<string, string>();
-  const baseDir = dirname(tsv);
+  const localRoot = resolve(options.localRoot ?? dirname(tsv));
 
-  const results = await mapPool(rows, verify === 'decode' ? 4 : 16, async (r): Promise<Sample | SampleError> => {
+  const results = await mapPool(rows, checkConcurrency(verify), async (r): Promise<Sample | SampleError> => {
     const id = `cc:${r.row}`;
     const err = (reason: string): SampleError => ({ id, file: tsv, row: r.row, column: 'url', reason });
-    const loc = classifyCcUrl(r.url, baseDir);
+    const loc = classifyCcUrl(r.url, localRoot);
     let imagePath: string;
     if (loc.kind === 'invalid') return err(loc.reason);
     if (loc.kind === 'remote') {
@@ -226,6 +242,6 @@ export async function loadConceptualCaptions(options: CcLoadOptions): Promise<Lo
     if ('imagePath' in x) samples.push(x);
     else errors.push(x);
   }
-  errors.sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
+  sortByRow(errors);
   return { samples, errors };
 }

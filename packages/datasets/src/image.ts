@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
+import type { VerifyImages } from './types';
 
 export type ImageCheck =
   | { ok: true; width: number; height: number; format: string }
@@ -42,6 +43,28 @@ export async function fileExists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** How many images to check at once: decoding is CPU-bound, a stat is not. */
+export function checkConcurrency(verify: VerifyImages): number {
+  return verify === 'decode' ? 4 : 16;
+}
+
+/**
+ * Why the image at `path` cannot be used at this verify level, or undefined: 'none' checks
+ * nothing, 'exists' that it is a file, 'decode' that it decodes and then, with `sizeProblem`,
+ * that its size is the expected one.
+ */
+export async function imageProblem(
+  path: string,
+  verify: VerifyImages,
+  sizeProblem?: (width: number, height: number) => string | undefined,
+): Promise<string | undefined> {
+  if (verify === 'none') return undefined;
+  if (verify === 'exists') return (await fileExists(path)) ? undefined : `image not found: ${path}`;
+  const check = await checkImage(path);
+  if (!check.ok) return check.reason;
+  return sizeProblem?.(check.width, check.height);
 }
 
 /** Runs `fn` over `items` with at most `concurrency` calls in flight; keeps the order. */

@@ -173,11 +173,18 @@ function paintShape(
 }
 
 /** Picks 2–4 distinct (colour, shape) pairs: the target first, then a distractor sharing its colour or shape. */
-function pickObjects(rng: Rng, colors: readonly SyntheticColor[], shapes: readonly SyntheticShape[], count?: number) {
+function pickObjects(
+  rng: Rng,
+  colors: readonly SyntheticColor[],
+  shapes: readonly SyntheticShape[],
+  count?: number,
+  fixedTarget?: { color: SyntheticColor; shape: SyntheticShape },
+) {
   const combos = colors.length * shapes.length;
-  // An explicit count draws no number for it (the default path draws exactly as before).
+  // An explicit count draws no number for it, an explicit target no colour or shape (the
+  // default path draws exactly as before).
   const n = count === undefined ? Math.min(rng.range(2, 4), combos) : Math.min(count, combos);
-  const target = { color: rng.pick(colors), shape: rng.pick(shapes) };
+  const target = fixedTarget ?? { color: rng.pick(colors), shape: rng.pick(shapes) };
   const objs = [target];
   const has = (c: string, s: string) => objs.some((o) => o.color === c && o.shape === s);
   if (n >= 2) {
@@ -209,7 +216,9 @@ export interface SyntheticScene {
  * Paints one scene in memory (what generateSyntheticSet writes per image, drawing the same
  * numbers from `rng`): a textured background and 2–4 shapes, the first one the captioned
  * target. `objects` overrides how many shapes to pick (e.g. 1 for single-object scenes;
- * the target then has no distractor). Used for training and in-memory evaluation.
+ * the target then has no distractor). `target` fixes the captioned shape instead of
+ * drawing it (the Tiny-ImageNet stand-in paints one class per image this way); without it
+ * the draws are exactly those of earlier versions. Used for training and in-memory evaluation.
  */
 export function renderSyntheticScene(
   rng: Rng,
@@ -217,6 +226,7 @@ export function renderSyntheticScene(
   colors: readonly SyntheticColor[] = SYNTHETIC_COLOR_NAMES,
   shapes: readonly SyntheticShape[] = SYNTHETIC_SHAPES,
   objects?: number,
+  target?: { color: SyntheticColor; shape: SyntheticShape },
 ): SyntheticScene {
   if (objects !== undefined && (!Number.isInteger(objects) || objects < 1)) {
     throw new Error(`renderSyntheticScene: objects must be a positive integer, got ${objects}`);
@@ -226,7 +236,10 @@ export function renderSyntheticScene(
   const gap = 6; // pixels between shape cells, so boxes never touch
   const px = new Uint8Array(size * size * 3);
   paintBackground(px, size, rng);
-  const objs = objects === undefined ? pickObjects(rng, colors, shapes) : pickObjects(rng, colors, shapes, objects);
+  const objs =
+    objects === undefined && target === undefined
+      ? pickObjects(rng, colors, shapes)
+      : pickObjects(rng, colors, shapes, objects, target);
   const cells: { x: number; y: number; side: number }[] = [];
   const placed: SyntheticShapeInstance[] = [];
   for (const o of objs) {
@@ -247,32 +260,38 @@ export function renderSyntheticScene(
   return { pixels: px, shapes: placed };
 }
 
-/**
- * Generates the synthetic grounding set: `count` images of 2–4 coloured shapes on a
- * textured background, each with the caption "a <colour> <shape>" naming exactly one of
- * them (no other shape in the image has both its colour and its shape; at least one
- * shares one of the two) and that shape's tight box. Several images share a patient, so
- * the patient split is exercised. Seeded: the same options give the same bytes.
- */
-export async function generateSyntheticSet(options: SyntheticOptions): Promise<SyntheticSet> {
-  const size = options.size ?? 224;
-  const shapes = options.shapes ?? SYNTHETIC_SHAPES;
-  const colors = options.colors ?? SYNTHETIC_COLOR_NAMES;
-  const layouts = options.layouts ?? ['mscxr', 'cc'];
-  const { count, seed } = options;
+/** Throws on options the generator cannot honour. */
+function checkSyntheticOptions(
+  count: number,
+  size: number,
+  shapes: readonly SyntheticShape[],
+  colors: readonly SyntheticColor[],
+  layouts: readonly string[],
+): void {
   if (!Number.isInteger(count) || count < 1) throw new Error(`synthetic: count must be a positive integer, got ${count}`);
   if (!Number.isInteger(size) || size < 64) throw new Error(`synthetic: size must be an integer ≥ 64, got ${size}`);
   for (const s of shapes) if (!SYNTHETIC_SHAPES.includes(s)) throw new Error(`synthetic: unknown shape "${s}"; known: ${SYNTHETIC_SHAPES.join(', ')}`);
   for (const c of colors) if (!(c in SYNTHETIC_COLORS)) throw new Error(`synthetic: unknown colour "${c}"; known: ${SYNTHETIC_COLOR_NAMES.join(', ')}`);
   if (shapes.length * colors.length < 2) throw new Error('synthetic: need at least two (colour, shape) combinations for distractors');
   for (const l of layouts) if (l !== 'mscxr' && l !== 'cc') throw new Error(`synthetic: unknown layout "${l}"; use mscxr or cc`);
+}
 
-  const outDir = resolve(options.outDir);
-  const rng = new Rng(seed);
+/**
+ * Paints and writes the `count` images (PNG, MIMIC-like paths), 1–3 consecutive images
+ * per patient so the patient split is exercised. Every image starts in 'train'.
+ */
+async function writeSyntheticImages(
+  outDir: string,
+  rng: Rng,
+  count: number,
+  seed: number,
+  size: number,
+  colors: readonly SyntheticColor[],
+  shapes: readonly SyntheticShape[],
+): Promise<SyntheticImage[]> {
   const images: SyntheticImage[] = [];
   let patient = 10_000_000;
   let imagesLeftForPatient = 0;
-
   for (let n = 0; n < count; n++) {
     if (imagesLeftForPatient === 0) {
       patient++;
@@ -289,19 +308,14 @@ export async function generateSyntheticSet(options: SyntheticOptions): Promise<S
     const file = join(outDir, path);
     await mkdir(dirname(file), { recursive: true });
     await sharp(Buffer.from(px.buffer), { raw: { width: size, height: size, channels: 3 } }).png().toFile(file);
-    images.push({
-      id,
-      patientId,
-      studyId,
-      path,
-      caption: syntheticCaption(placed[0].color, placed[0].shape),
-      target: 0,
-      shapes: placed,
-      split: 'train',
-    });
+    const caption = syntheticCaption(placed[0].color, placed[0].shape);
+    images.push({ id, patientId, studyId, path, caption, target: 0, shapes: placed, split: 'train' });
   }
+  return images;
+}
 
-  // The set's own split column: seeded, by patient, 80/20 (as MS-CXR v1.1.0 has one).
+/** The set's own split column: seeded, by patient, 80/20 (as MS-CXR v1.1.0 has one). */
+function assignSplits(images: SyntheticImage[], seed: number): void {
   const asSamples: Sample[] = images.map((im, i) => ({
     id: im.id,
     imagePath: im.path,
@@ -311,18 +325,43 @@ export async function generateSyntheticSet(options: SyntheticOptions): Promise<S
   }));
   const testIds = new Set(split(asSamples, { seed, by: 'patient' }).test.map((s) => s.id));
   for (const im of images) im.split = testIds.has(im.id) ? 'test' : 'train';
+}
+
+/** Writes the MS-CXR layout CSV (one row per image: the target's box). */
+async function writeMsCxrLayout(file: string, images: readonly SyntheticImage[], size: number): Promise<void> {
+  const lines = ['dicom_id,category_name,label_text,path,x,y,w,h,image_width,image_height,split'];
+  for (const im of images) {
+    const t = im.shapes[im.target];
+    const { x, y, w, h } = t.box;
+    lines.push([im.id, t.shape, im.caption, im.path, x, y, w, h, size, size, im.split].join(','));
+  }
+  await writeFile(file, lines.join('\n') + '\n');
+}
+
+/**
+ * Generates the synthetic grounding set: `count` images of 2–4 coloured shapes on a
+ * textured background, each with the caption "a <colour> <shape>" naming exactly one of
+ * them (no other shape in the image has both its colour and its shape; at least one
+ * shares one of the two) and that shape's tight box. Several images share a patient, so
+ * the patient split is exercised. Seeded: the same options give the same bytes.
+ */
+export async function generateSyntheticSet(options: SyntheticOptions): Promise<SyntheticSet> {
+  const size = options.size ?? 224;
+  const shapes = options.shapes ?? SYNTHETIC_SHAPES;
+  const colors = options.colors ?? SYNTHETIC_COLOR_NAMES;
+  const layouts = options.layouts ?? ['mscxr', 'cc'];
+  const { count, seed } = options;
+  checkSyntheticOptions(count, size, shapes, colors, layouts);
+
+  const outDir = resolve(options.outDir);
+  const images = await writeSyntheticImages(outDir, new Rng(seed), count, seed, size, colors, shapes);
+  assignSplits(images, seed);
 
   await mkdir(outDir, { recursive: true });
   const result: SyntheticSet = { outDir, images, manifest: join(outDir, SYNTHETIC_MANIFEST_FILE) };
   if (layouts.includes('mscxr')) {
-    const lines = ['dicom_id,category_name,label_text,path,x,y,w,h,image_width,image_height,split'];
-    for (const im of images) {
-      const t = im.shapes[im.target];
-      const { x, y, w, h } = t.box;
-      lines.push([im.id, t.shape, im.caption, im.path, x, y, w, h, size, size, im.split].join(','));
-    }
     result.mscxrCsv = join(outDir, SYNTHETIC_MSCXR_FILE);
-    await writeFile(result.mscxrCsv, lines.join('\n') + '\n');
+    await writeMsCxrLayout(result.mscxrCsv, images, size);
   }
   if (layouts.includes('cc')) {
     result.ccTsv = join(outDir, SYNTHETIC_CC_FILE);

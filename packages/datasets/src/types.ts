@@ -1,10 +1,7 @@
-/** A box in original image pixels: top-left corner (x, y) and size (w, h). */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+import type { Box } from '@ceb/types';
+
+/** Boxes here are in original image pixels: top-left corner (x, y) and size (w, h). */
+export type { Box };
 
 export interface ImageSize {
   width: number;
@@ -21,8 +18,14 @@ export interface Sample {
   /** Absolute path of the image file on this machine. */
   imagePath: string;
   caption: string;
+  /**
+   * Every candidate caption of the image, in file order, where the data set has several
+   * (Flickr8k: five). `caption` is the one in use (the first, until a caller picks another,
+   * e.g. with chooseCaptions).
+   */
+  captions?: string[];
   boxes?: Box[];
-  /** Original image size, when the data file states it (MS-CXR). */
+  /** Original image size, when the data file states it (MS-CXR) or the release fixes it (Tiny-ImageNet: 64×64). */
   imageSize?: ImageSize;
   category?: string;
   patientId?: string;
@@ -37,13 +40,18 @@ export interface Sample {
 
 export type SplitName = 'train' | 'val' | 'test';
 
-/** A sample that could not be used, and why. Recorded, never silently dropped. */
+/**
+ * A sample that could not be used, and why. Recorded, never silently dropped. A warning
+ * (`severity: 'warning'`) is a problem that made no row unusable: a duplicated row kept
+ * once, a class with fewer images than asked for. Absent severity means 'error'.
+ */
 export interface SampleError {
   id?: string;
   file: string;
   row?: number;
   column?: string;
   reason: string;
+  severity?: 'error' | 'warning';
 }
 
 export interface LoadResult {
@@ -54,10 +62,16 @@ export interface LoadResult {
 /** How much to check images at load time. The bench otherwise checks lazily per sample. */
 export type VerifyImages = 'none' | 'exists' | 'decode';
 
-/** Formats a SampleError as one line: `file:row [column]: reason`. */
+/** Formats a SampleError as one line: `file:row column "c" (sample id): reason`, warnings marked. */
 export function formatSampleError(e: SampleError): string {
   const where = e.row !== undefined ? `${e.file}:${e.row}` : e.file;
   const col = e.column ? ` column "${e.column}"` : '';
   const id = e.id ? ` (sample ${e.id})` : '';
-  return `${where}${col}${id}: ${e.reason}`;
+  const sev = e.severity === 'warning' ? 'warning: ' : '';
+  return `${where}${col}${id}: ${sev}${e.reason}`;
+}
+
+/** Whether a SampleError is a warning (the sample was kept) rather than an error. */
+export function isWarning(e: SampleError): boolean {
+  return e.severity === 'warning';
 }

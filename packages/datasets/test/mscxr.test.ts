@@ -159,6 +159,108 @@ describe('loadMsCxr', () => {
   });
 });
 
+describe('loadMsCxr: paths stay inside the image root, boxes inside the image, duplicates once', () => {
+  let dir: string;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir('mscxr-rules'));
+    root = join(dir, 'root');
+    await writeImage(join(root, P1), 120, 150, 'jpeg');
+    // A file outside the root that a "../" path would reach.
+    await writeImage(join(dir, 'files', 'p10', 'p10000032', 's1', 'x.jpg'), 120, 150, 'jpeg');
+  });
+  afterAll(() => cleanup());
+
+  it('refuses a path that climbs out of imageRoot or is absolute (file, row, column "path", why)', async () => {
+    const csv = join(dir, 'paths.csv');
+    const escape = '../files/p10/p10000032/s1/x.jpg';
+    const absolute = join(dir, 'files/p10/p10000032/s1/x.jpg');
+    await writeFile(
+      csv,
+      [
+        HEADER_V10,
+        `${D1},Edema,Fine,${P1},1,2,3,4,120,150`,
+        `${D2},Edema,Climbs out,${escape},1,2,3,4,120,150`,
+        `${D3},Edema,Absolute,${absolute},1,2,3,4,120,150`,
+        `${D1},Edema,Stays inside,files/p10/../p10/p10000032/s50414267/${D1}.jpg,1,2,3,4,120,150`,
+      ].join('\n'),
+    );
+    const { samples, errors } = await loadMsCxr({ csv, imageRoot: root });
+    expect(samples.map((s) => [s.caption, s.imagePath])).toEqual([
+      ['Fine', join(root, P1)],
+      ['Stays inside', join(root, P1)],
+    ]);
+    expect(errors.map((e) => [e.file, e.row, e.column])).toEqual([
+      [csv, 3, 'path'],
+      [csv, 4, 'path'],
+    ]);
+    expect(errors[0].reason).toBe(`path "${escape}" resolves to ${absolute}, outside the image root (${root})`);
+    expect(errors[1].reason).toBe(`absolute path "${absolute}" is not allowed: expected a path relative to the image root (${root})`);
+    await expect(loadMsCxr({ csv, imageRoot: root, strict: true })).rejects.toThrow(/paths\.csv: row 3, column "path": path "\.\.\/files/);
+  });
+
+  it('refuses boxes that are empty, negative or leave the image the row describes', async () => {
+    const csv = join(dir, 'boxes.csv');
+    const row = (label: string, x: number | string, y: number | string, w: number | string, h: number | string) =>
+      `${D1},Edema,${label},${P1},${x},${y},${w},${h},120,150`;
+    await writeFile(
+      csv,
+      [
+        HEADER_V10,
+        row('Touches both edges', 0, 0, 120, 150), // row 2: exactly the image: fine
+        row('Left of the image', -1, 0, 10, 10), // 3
+        row('Above the image', 0, -0.5, 10, 10), // 4
+        row('Past the right edge', 111, 0, 10, 10), // 5: 111 + 10 = 121 > 120
+        row('Past the bottom edge', 0, 141, 10, 10), // 6: 151 > 150
+        row('Zero width', 5, 5, 0, 10), // 7
+        row('Negative height', 5, 5, 10, -3), // 8
+      ].join('\n'),
+    );
+    const { samples, errors } = await loadMsCxr({ csv, imageRoot: root });
+    expect(samples.map((s) => s.caption)).toEqual(['Touches both edges']);
+    expect(errors.map((e) => [e.row, e.column])).toEqual([
+      [3, 'x'],
+      [4, 'y'],
+      [5, 'w'],
+      [6, 'h'],
+      [7, 'w'],
+      [8, 'h'],
+    ]);
+    const r = errors.map((e) => e.reason);
+    expect(r[0]).toBe("expected x ≥ 0 (the box's left edge inside the image), found -1");
+    expect(r[1]).toBe("expected y ≥ 0 (the box's top edge inside the image), found -0.5");
+    expect(r[2]).toBe("box ends past the image's right edge: x + w = 111 + 10 = 121 > image_width 120 (expected x + w ≤ image_width)");
+    expect(r[3]).toBe("box ends past the image's bottom edge: y + h = 141 + 10 = 151 > image_height 150 (expected y + h ≤ image_height)");
+    expect(r[4]).toBe('expected a positive number (a box of zero or negative size is empty), found 0');
+    expect(r[5]).toBe('expected a positive number (a box of zero or negative size is empty), found -3');
+  });
+
+  it('keeps a repeated row once and records it as a warning (never thrown in strict mode)', async () => {
+    const csv = join(dir, 'dups.csv');
+    const a = `${D1},Edema,Two boxes,${P1},1,2,3,4,120,150`;
+    const b = `${D1},Edema,Two boxes,${P1},50,60,7,8,120,150`;
+    await writeFile(csv, [HEADER_V10, a, b, a, `${D1},Edema,Two boxes,${P1},1,2,3,5,120,150`].join('\n'));
+    const { samples, errors } = await loadMsCxr({ csv, imageRoot: root });
+    expect(samples).toHaveLength(1);
+    expect(samples[0].boxes).toEqual([
+      { x: 1, y: 2, w: 3, h: 4 },
+      { x: 50, y: 60, w: 7, h: 8 },
+      { x: 1, y: 2, w: 3, h: 5 }, // another box: not a duplicate
+    ]);
+    expect(errors).toEqual([
+      {
+        id: samples[0].id,
+        file: csv,
+        row: 4,
+        reason: 'duplicate of row 2 (same dicom_id, path, label_text and box); kept once',
+        severity: 'warning',
+      },
+    ]);
+    expect((await loadMsCxr({ csv, imageRoot: root, strict: true })).samples).toHaveLength(1);
+  });
+});
+
 describe('patientIdFromPath', () => {
   it('finds p + 8 digits in MIMIC-CXR-JPG paths', () => {
     expect(patientIdFromPath('files/p10/p10000032/s50414267/x.jpg')).toBe('p10000032');

@@ -1,7 +1,9 @@
-import { access, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '@ceb/random';
 import { loadConceptualCaptions } from '../src/cc';
 import { createDataCommand } from '../src/cli';
 import { loadMsCxr } from '../src/mscxr';
@@ -11,6 +13,7 @@ import {
   SYNTHETIC_SHAPES,
   allCaptions,
   generateSyntheticSet,
+  renderSyntheticScene,
   type SyntheticSet,
 } from '../src/synthetic';
 import { tempDir } from './helpers';
@@ -155,6 +158,43 @@ describe('generateSyntheticSet', () => {
     const c = await loadConceptualCaptions({ tsv: set.ccTsv!, verifyImages: 'decode' });
     expect(c.errors).toEqual([]);
     expect(c.samples.map((s) => [s.caption, s.imagePath])).toEqual(m.samples.map((s) => [s.caption, s.imagePath]));
+  });
+
+  it('renderSyntheticScene draws exactly what it drew before the target option, and can fix the target', () => {
+    // Hashes of the scenes of the version before `target` existed (same seeds, same arguments).
+    const golden: [number, number | undefined, string][] = [
+      [3, undefined, 'dbb7eb8759726883cd0c0bd4c111e561140d65d0'],
+      [4, 1, '63b71a3be0bb7a639476cfcd37762f9c4a30e751'],
+      [5, 2, 'e87d1136289c201889ade51deb47a43101d4b9d7'],
+    ];
+    for (const [seed, objects, hash] of golden) {
+      const sc = renderSyntheticScene(new Rng(seed), 112, undefined, undefined, objects);
+      const h = createHash('sha1').update(sc.pixels).update(JSON.stringify(sc.shapes)).digest('hex');
+      expect(h, `seed ${seed}`).toBe(hash);
+    }
+    for (let seed = 0; seed < 20; seed++) {
+      const sc = renderSyntheticScene(new Rng(seed), 64, undefined, undefined, undefined, { color: 'cyan', shape: 'star' });
+      expect(sc.shapes[0]).toMatchObject({ color: 'cyan', shape: 'star' });
+      expect(sc.shapes.length).toBeGreaterThanOrEqual(2);
+      expect(sc.shapes.slice(1).some((o) => o.color === 'cyan' && o.shape === 'star')).toBe(false);
+    }
+  });
+
+  it("its files stay inside the set's folder: an edited path that leaves it is an error in both layouts", async () => {
+    const csv = (await readFile(set.mscxrCsv!, 'utf8')).split('\n');
+    const tsv = (await readFile(set.ccTsv!, 'utf8')).split('\n');
+    const [first] = set.images;
+    const outside = `../${first.path}`;
+    csv[1] = csv[1].replace(first.path, outside);
+    tsv[0] = tsv[0].replace(first.path, outside);
+    await writeFile(join(dir, 'edited.csv'), csv.join('\n'));
+    await writeFile(join(set.outDir, 'edited.tsv'), tsv.join('\n'));
+    const m = await loadMsCxr({ csv: join(dir, 'edited.csv'), imageRoot: set.outDir });
+    expect(m.samples).toHaveLength(39);
+    expect(m.errors).toEqual([expect.objectContaining({ row: 2, column: 'path', reason: expect.stringMatching(/outside the image root/) })]);
+    const c = await loadConceptualCaptions({ tsv: join(set.outDir, 'edited.tsv') });
+    expect(c.samples).toHaveLength(39);
+    expect(c.errors).toEqual([expect.objectContaining({ row: 1, column: 'url', reason: expect.stringMatching(/outside the local root/) })]);
   });
 
   it('rejects unknown shapes and colours by name', async () => {
