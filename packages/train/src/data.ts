@@ -1,7 +1,8 @@
 // In-memory synthetic scenes for training and evaluation, and their CLIP pixel tensors.
 import * as tf from '@tensorflow/tfjs-core';
 import { clipPreprocess } from '@ceb/core';
-import { Rng, allCaptions, renderSyntheticScene, syntheticCaption, type SyntheticShapeInstance } from '@ceb/datasets';
+import { allCaptions, renderSyntheticScene, syntheticCaption, type SyntheticShapeInstance } from '@ceb/datasets';
+import { Rng } from '@ceb/random';
 
 export const CAPTIONS: readonly string[] = allCaptions();
 const CAPTION_INDEX = new Map(CAPTIONS.map((c, i) => [c, i]));

@@ -1,7 +1,7 @@
 // The shipped small CLIP: its geometry (a Hugging Face config), a CLIP-like seeded
 // initialisation, and a trainable build whose linear layers run fast on wasm.
 import { buildClip, expectedShapes, parseClipConfig, type ClipConfig, type ClipModel, type F32Dict } from '@ceb/core';
-import { Rng } from '@ceb/datasets';
+import { Rng } from '@ceb/random';
 
 export interface TinyGeometry {
   vocabSize: number;

@@ -5,9 +5,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import cliProgress from 'cli-progress';
-import { ClipTokenizer, initBackend, writeSafetensors, type RawTensor } from '@ceb/core';
-import { Rng } from '@ceb/datasets';
-import { CAPTIONS, makeScene, makeScenes } from './data';
+import { ClipTokenizer, initBackend, writeSafetensors, type ClipModel, type RawTensor } from '@ceb/core';
+import { Rng } from '@ceb/random';
+import { CAPTIONS, makeScene, makeScenes, type Scene } from './data';
 import { evaluateRetrieval, type RetrievalReport } from './evaluate';
 import { DEFAULT_GEOMETRY, buildTrainable, configJson, geometryConfig, initWeights, type TinyGeometry } from './model';
 import { AdamW, learningRate, padIds, trainStep, trainableVars } from './train';
@@ -109,8 +109,28 @@ export function formatReport(r: RetrievalReport): string {
   return `top1 ${pct(r.top1)} (chance ${pct(r.chanceTop1)}), top5 ${pct(r.top5)}, colour ${pct(r.colorCorrect)}, shape ${pct(r.shapeCorrect)}, any-true top1 ${pct(r.top1AnyTrue)}`;
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const o = parse(argv);
+interface HistoryEntry {
+  step: number;
+  loss: number;
+  heldOut?: RetrievalReport;
+  heldOutSingle?: RetrievalReport;
+}
+
+/**
+ * A fresh model with its optimiser, the caption ids every step scores against, and the
+ * held-out sets of the periodic evaluations (made before the clock starts, as they always were).
+ */
+interface TrainingRun {
+  o: TrainOptions;
+  model: ClipModel;
+  vars: Map<string, tf.Variable>;
+  opt: AdamW;
+  captionIds: number[][];
+  heldOut: Scene[];
+  heldOutSingles: Scene[];
+}
+
+async function setUpRun(o: TrainOptions): Promise<TrainingRun> {
   await initBackend('wasm');
   mkdirSync(o.out, { recursive: true });
   const { captionIds } = prepareTokenizer(o.out);
@@ -119,11 +139,13 @@ export async function main(argv: string[]): Promise<void> {
   const model = buildTrainable(initWeights(config, o.seed), config);
   const vars = trainableVars(model);
   const opt = new AdamW(vars, { weightDecay: o.weightDecay });
-  const rng = new Rng(o.seed);
   const heldOut = makeScenes(heldOutSeed(o.seed), o.evalImages, o.geometry.imageSize);
   const heldOutSingles = makeScenes(heldOutSeed(o.seed) + 1, o.evalImages, o.geometry.imageSize, 1);
+  return { o, model, vars, opt, captionIds, heldOut, heldOutSingles };
+}
 
-  const bars = new cliProgress.MultiBar(
+function progressBars(): cliProgress.MultiBar {
+  return new cliProgress.MultiBar(
     {
       format: 'train |{bar}| {value}/{total} | loss {loss} | lr {lr} | {duration_formatted} elapsed | ETA {eta_formatted}',
       hideCursor: true,
@@ -133,9 +155,15 @@ export async function main(argv: string[]): Promise<void> {
     },
     cliProgress.Presets.shades_classic,
   );
+}
+
+/** Every step's loss, held-out retrieval every `evalEvery` steps, and the seconds spent in the steps themselves. */
+async function trainLoop(run: TrainingRun): Promise<{ history: HistoryEntry[]; trainSeconds: number }> {
+  const { o, model, opt, vars, captionIds, heldOut, heldOutSingles } = run;
+  const rng = new Rng(o.seed);
+  const bars = progressBars();
   const bar = bars.create(o.steps, 0, { loss: '-', lr: '-' });
-  const history: { step: number; loss: number; heldOut?: RetrievalReport; heldOutSingle?: RetrievalReport }[] = [];
-  const t0 = Date.now();
+  const history: HistoryEntry[] = [];
   let trainMs = 0;
   let ema = NaN;
   for (let step = 0; step < o.steps; step++) {
@@ -146,7 +174,7 @@ export async function main(argv: string[]): Promise<void> {
     if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step}`);
     trainMs += Date.now() - ts;
     ema = Number.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
-    const entry: (typeof history)[number] = { step: step + 1, loss };
+    const entry: HistoryEntry = { step: step + 1, loss };
     if (o.evalEvery > 0 && (step + 1) % o.evalEvery === 0 && step + 1 < o.steps) {
       entry.heldOut = evaluateRetrieval(model, heldOut, captionIds);
       entry.heldOutSingle = evaluateRetrieval(model, heldOutSingles, captionIds);
@@ -159,39 +187,69 @@ export async function main(argv: string[]): Promise<void> {
     await new Promise((r) => setImmediate(r));
   }
   bars.stop();
-  const trainSeconds = trainMs / 1000;
+  return { history, trainSeconds: trainMs / 1000 };
+}
 
+/** Retrieval on the final held-out sets (2–4-shape scenes and single shapes), logged as well. */
+function finalEvaluation({ o, model, captionIds }: TrainingRun): { final: RetrievalReport; single: RetrievalReport } {
   const finalSet = makeScenes(heldOutSeed(o.seed), o.finalEvalImages, o.geometry.imageSize);
   const singleSet = makeScenes(heldOutSeed(o.seed) + 1, Math.min(200, o.finalEvalImages), o.geometry.imageSize, 1);
   const final = evaluateRetrieval(model, finalSet, captionIds);
   const single = evaluateRetrieval(model, singleSet, captionIds);
   console.log(`held-out (${o.finalEvalImages} scenes of 2–4 shapes): ${formatReport(final)}`);
   console.log(`held-out (${singleSet.length} single-shape scenes): ${formatReport(single)}`);
+  return { final, single };
+}
 
+/** model.safetensors and config.json: a Hugging Face model folder. */
+async function writeModelFolder(o: TrainOptions, model: ClipModel): Promise<void> {
   const tensors = new Map<string, RawTensor>();
   for (const [k, x] of model.params) tensors.set(k, { dtype: 'F32', shape: x.shape, data: x.dataSync() as Float32Array });
   await writeSafetensors(resolve(o.out, 'model.safetensors'), tensors, { format: 'pt' });
   writeFileSync(resolve(o.out, 'config.json'), JSON.stringify(configJson(o.geometry), null, 2) + '\n');
+}
+
+interface RunOutcome {
+  history: HistoryEntry[];
+  trainSeconds: number;
+  totalSeconds: number;
+  final: RetrievalReport;
+  single: RetrievalReport;
+}
+
+/** What training.json holds (and the model README is written from). */
+function trainingSummary({ o, model }: TrainingRun, r: RunOutcome) {
   const logitScale = Math.exp(model.params.get('logit_scale')!.dataSync()[0]);
-  const summary = {
+  return {
     command: `pnpm train:tiny --seed ${o.seed} --steps ${o.steps} --batch ${o.batch} --lr ${o.lr} --warmup ${o.warmup} --single-fraction ${o.singleFraction} --vision-width ${o.geometry.visionWidth} --vision-layers ${o.geometry.visionLayers} --image-size ${o.geometry.imageSize} --patch-size ${o.geometry.patchSize}`,
     options: { ...o, out: undefined },
     backend: tf.getBackend(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
-    trainSeconds: Math.round(trainSeconds),
-    totalSeconds: Math.round((Date.now() - t0) / 1000),
+    trainSeconds: Math.round(r.trainSeconds),
+    totalSeconds: r.totalSeconds,
     imagesSeen: o.steps * o.batch,
     parameters: [...model.params.values()].reduce((a, x) => a + x.size, 0),
     logitScale,
-    heldOut: { seed: heldOutSeed(o.seed), ...final },
-    heldOutSingle: { seed: heldOutSeed(o.seed) + 1, ...single },
-    lossFirst: history[0].loss,
-    lossLast20: history.slice(-20).reduce((a, h) => a + h.loss, 0) / Math.min(20, history.length),
-    history: history.filter((h) => h.heldOut || h.step % 10 === 0),
+    heldOut: { seed: heldOutSeed(o.seed), ...r.final },
+    heldOutSingle: { seed: heldOutSeed(o.seed) + 1, ...r.single },
+    lossFirst: r.history[0].loss,
+    lossLast20: r.history.slice(-20).reduce((a, h) => a + h.loss, 0) / Math.min(20, r.history.length),
+    history: r.history.filter((h) => h.heldOut || h.step % 10 === 0),
   };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const o = parse(argv);
+  const run = await setUpRun(o);
+  const t0 = Date.now(); // totalSeconds: training, final evaluation and writing, not the set-up
+  const { history, trainSeconds } = await trainLoop(run);
+  const { final, single } = finalEvaluation(run);
+  await writeModelFolder(o, run.model);
+  const totalSeconds = Math.round((Date.now() - t0) / 1000);
+  const summary = trainingSummary(run, { history, trainSeconds, totalSeconds, final, single });
   writeFileSync(resolve(o.out, 'training.json'), JSON.stringify(summary, null, 1) + '\n');
   writeModelReadme(o.out, summary);
   console.log(`wrote ${o.out} (training ${trainSeconds.toFixed(0)} s)`);
-  opt.dispose();
-  model.dispose();
+  run.opt.dispose();
+  run.model.dispose();
 }
