@@ -1,25 +1,27 @@
-// The end of a run: merge the folder with its shards, write summary.json, print the compact
-// table, render report.html.
+// The end of a run: read the folder with its shards, compute the summary once (summary.json,
+// the terminal table and the report all show it), render report.html.
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { countFailures, formatSummaryTable, readRuns, summarize, writeReport } from '@ceb/report';
+import { countFailures, FILES, readRuns, summarize } from '@ceb/results';
+import { formatSummaryTable, writeReport } from '@ceb/report';
 import type { BenchConfig } from './config/schema';
-import { FILES } from './store';
 
 export async function finishRun(dir: string, cfg: Pick<BenchConfig, 'seed' | 'gallery'>, opts: { report: boolean; log: (s: string) => void }): Promise<string> {
   const run = readRuns([dir]);
   const failures = countFailures(run.errors);
-  const summary = {
-    ...summarize(run.records, run.info.metrics, { seed: cfg.seed, runId: run.info.runId, failures: failures.total }),
+  const summary = summarize(run.records, run.info.metrics, { seed: cfg.seed, runId: run.info.runId, failures: failures.total });
+  const file = {
+    ...summary,
     dataset: run.datasetMetrics.map((d) => ({ metric: d.metric, method: d.method, side: d.side, point: d.point, values: d.values, n: d.n })),
   };
-  writeFileSync(join(dir, FILES.summary), JSON.stringify(summary, null, 2) + '\n');
+  writeFileSync(join(dir, FILES.summary), JSON.stringify(file, null, 2) + '\n');
   opts.log('');
-  // The terminal gets the headline outputs; every IoU threshold is in summary.json and the report.
-  opts.log(formatSummaryTable({ ...summary, rows: summary.rows.filter((r) => !/\.iou@/.test(r.key)) }));
+  // The terminal gets each metric's headline outputs; every output is in summary.json and the report.
+  const headline = new Map((run.info.metrics ?? []).map((m) => [m.name, m.headline]));
+  opts.log(formatSummaryTable({ ...summary, rows: summary.rows.filter((r) => headline.get(r.metric)?.includes(r.output) ?? true) }));
   opts.log(`${run.records.length} records, ${failures.total} failures (errors.jsonl), summary: ${relative(process.cwd(), join(dir, FILES.summary))}`);
   if (opts.report) {
-    const html = await writeReport([dir], { seed: cfg.seed, galleryLimit: cfg.gallery.samples, out: join(dir, 'report.html') });
+    const html = await writeReport([dir], { seed: cfg.seed, galleryLimit: cfg.gallery.samples, out: join(dir, FILES.report), run, summary });
     opts.log(`report: ${relative(process.cwd(), html)}`);
     return html;
   }

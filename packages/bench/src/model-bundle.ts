@@ -10,8 +10,8 @@ import {
   type ClipModel,
   type ModelQuirks,
   type PairInput,
-  type RgbImage,
 } from '@ceb/core';
+import type { RgbImage } from '@ceb/types';
 
 export interface ModelBundle {
   model: ClipModel;

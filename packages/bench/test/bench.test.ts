@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { generateSyntheticSet, msCxrSampleId } from '@ceb/datasets';
-import { readRuns } from '@ceb/report';
+import { readJsonl, readRuns, type ErrorRecord, type ResultRecord } from '@ceb/results';
+
+const readRecords = <T>(file: string): T[] => readJsonl(file) as T[];
 import { runBenchCommand, type BenchArgs } from '../src/cli/bench';
 import { loadConfig } from '../src/config/schema';
-import { readRecords, type ResultRecord, type ErrorRecord } from '../src/store';
 import { CLIP_FIXTURE_DIR } from './helpers/fixtures';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { runExplain } from '../src/cli/explain';
-import { formatMethodList } from '@ceb/baselines';
-import { checkOptions, M2IB_OPTIONS } from '@ceb/core';
+import { checkOptions } from '@ceb/core';
+import { formatMethodList, M2IB_OPTIONS } from '@ceb/methods';
 import { CLIP_FIXTURE_DIR, SHARED_FIXTURES } from './helpers/fixtures';
 
 const image = join(SHARED_FIXTURES, 'preprocess/photo_641x480.jpg');

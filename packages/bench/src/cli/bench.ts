@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { BACKEND_NAMES } from '@ceb/core';
+import { shardFolder, type Shard } from '@ceb/results';
 import { finishRun } from '../finish';
 import { checkInputsExist, loadConfig, type BenchConfig } from '../config/schema';
 import { runBench } from '../run';
@@ -17,7 +18,7 @@ export interface BenchArgs {
   limit?: number;
   methods?: string[];
   metrics?: string[];
-  shard?: { index: number; count: number };
+  shard?: Shard;
   workers: number;
   resume: boolean;
   out?: string;
@@ -31,7 +32,7 @@ export interface BenchArgs {
 export const DEFAULT_CONFIG = fileURLToPath(new URL('../../../../configs/demo.yaml', import.meta.url));
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-export function parseShard(text: string): { index: number; count: number } {
+export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
@@ -54,9 +55,7 @@ export function runDirFor(cfg: BenchConfig, out: string | undefined, resume: boo
   return { dir: join(cfg.out, runId), runId };
 }
 
-const shardDir = (dir: string, s: { index: number; count: number }) => join(dir, `shard-${s.index}-of-${s.count}`);
-
-function childArgs(a: BenchArgs, dir: string, shard: { index: number; count: number }): string[] {
+function childArgs(a: BenchArgs, dir: string, shard: Shard): string[] {
   const args = ['bench', '--config', a.config, '--out', dir, '--shard', `${shard.index}/${shard.count}`, '--workers', '1', '--no-report'];
   // A child's output is a pipe, so its progress comes as a line every few seconds.
   if (a.progress === false) args.push('--no-progress');
@@ -93,12 +92,12 @@ export async function runBenchCommand(a: BenchArgs, log: (s: string) => void = c
 
   if (a.shard) {
     // One shard of a larger run (e.g. a Slurm array task): dataset metrics run in the merge step.
-    const out = await runBench(cfg, { ...common, dir: shardDir(dir, a.shard), shard: a.shard, skipDatasetMetrics: true });
+    const out = await runBench(cfg, { ...common, dir: shardFolder(dir, a.shard), shard: a.shard, phase: 'pairs' });
     log(`shard ${a.shard.index}/${a.shard.count}: ${out.records} records written (${out.resumed} resumed), ${out.errors} errors in ${out.dir}`);
     return out.dir;
   }
   if (a.onlyDatasetMetrics) {
-    await runBench(cfg, { ...common, dir, onlyDatasetMetrics: true, resume: true });
+    await runBench(cfg, { ...common, dir, phase: 'dataset', resume: true });
     return finishRun(dir, cfg, { report: a.report, log });
   }
   if (a.workers > 1) {
@@ -108,7 +107,7 @@ export async function runBenchCommand(a: BenchArgs, log: (s: string) => void = c
     const shards = Array.from({ length: a.workers }, (_, index) => ({ index, count: a.workers }));
     await Promise.all(shards.map((s) => runChild(childArgs(a, dir, s), `shard ${s.index}`, log)));
     // The merge step: dataset metrics over the whole set, then the summary and the report.
-    await runBench(cfg, { ...common, dir, onlyDatasetMetrics: true, resume: true });
+    await runBench(cfg, { ...common, dir, phase: 'dataset', resume: true });
     return finishRun(dir, cfg, { report: a.report, log });
   }
   const out = await runBench(cfg, { ...common, dir });

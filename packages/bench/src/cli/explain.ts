@@ -2,9 +2,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { BACKEND_NAMES, checkOptions, describeBackend, heatmapOverlayPng, initBackend, PairCache, withDefaults, type Attribution, type BackendName, type ModelQuirks } from '@ceb/core';
-import { formatMethodList, getMethod } from '@ceb/baselines';
-import { encodeNpy } from '@ceb/report';
+import { BACKEND_NAMES, checkOptions, describeBackend, initBackend, PairCache, withDefaults, type Attribution, type BackendName, type ModelQuirks } from '@ceb/core';
+import { formatMethodList, getMethod } from '@ceb/methods';
+import { heatmapOverlayPng } from '@ceb/report';
+import { encodeNpy } from '@ceb/results';
 import { loadModelBundle, preparePair, quirksNote } from '../model-bundle';
 
 export interface ExplainArgs {

@@ -1,4 +1,4 @@
-// Entry point: `pnpm explain|bench|report|data|convert …` run this with the subcommand.
+// Entry point: `pnpm explain|bench|report|convert …` run this with the subcommand (`pnpm data` is the datasets package's own CLI).
 import { createProgram } from './program';
 
 // pnpm runs scripts in the package folder; resolve user paths against where pnpm was called.

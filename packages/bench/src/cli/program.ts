@@ -1,4 +1,4 @@
-// The harness CLI: `explain`, `bench`, `report`, `data`, `convert`.
+// The harness CLI: `explain`, `bench`, `report`, `convert` (`pnpm data` lives in the datasets package).
 import { Command } from 'commander';
 import { createBenchCommand } from './bench';
 import { createConvertCommand } from './convert';

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BACKEND_NAMES, checkOptions, type OptionSpec } from '@ceb/core';
-import { METHODS } from '@ceb/baselines';
+import { METHODS } from '@ceb/methods';
 import { METRICS } from '@ceb/eval';
 
 const scalar = z.union([z.number(), z.string(), z.boolean()]);
@@ -28,42 +28,25 @@ const splitSchema = z
   })
   .strict();
 
+/** A data set kind: its own fields, and the ones every kind has (name, limit, sample seed, split). */
+function datasetKind<K extends string, S extends z.ZodRawShape>(kind: K, fields: S, splitBy: 'patient' | 'image') {
+  return z
+    .object({
+      kind: z.literal(kind),
+      name: z.string().optional(),
+      ...fields,
+      limit: z.number().int().positive().optional(),
+      sampleSeed: z.number().int().default(0),
+      split: splitSchema.default({ use: 'all', by: splitBy, seed: 0, trainFraction: 0.8 }),
+    })
+    .strict();
+}
+
 const datasetSchema = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('mscxr'),
-      name: z.string().optional(),
-      csv: z.string(),
-      imageRoot: z.string(),
-      limit: z.number().int().positive().optional(),
-      sampleSeed: z.number().int().default(0),
-      split: splitSchema.default({ use: 'all', by: 'patient', seed: 0, trainFraction: 0.8 }),
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('cc'),
-      name: z.string().optional(),
-      tsv: z.string(),
-      cacheDir: z.string().optional(),
-      limit: z.number().int().positive().optional(),
-      sampleSeed: z.number().int().default(0),
-      split: splitSchema.default({ use: 'all', by: 'image', seed: 0, trainFraction: 0.8 }),
-    })
-    .strict(),
-  z
-    .object({
-      /** The generated grounding set: written to `dir` (MS-CXR layout) when absent. */
-      kind: z.literal('synthetic'),
-      name: z.string().optional(),
-      dir: z.string(),
-      count: z.number().int().positive(),
-      seed: z.number().int().default(0),
-      limit: z.number().int().positive().optional(),
-      sampleSeed: z.number().int().default(0),
-      split: splitSchema.default({ use: 'all', by: 'patient', seed: 0, trainFraction: 0.8 }),
-    })
-    .strict(),
+  datasetKind('mscxr', { csv: z.string(), imageRoot: z.string() }, 'patient'),
+  datasetKind('cc', { tsv: z.string(), cacheDir: z.string().optional() }, 'image'),
+  /** The generated grounding set: written to `dir` (MS-CXR layout) when absent. */
+  datasetKind('synthetic', { dir: z.string(), count: z.number().int().positive(), seed: z.number().int().default(0) }, 'patient'),
 ]);
 
 export const configSchema = z
@@ -98,19 +81,6 @@ export const configSchema = z
 
 export type RawConfig = z.input<typeof configSchema>;
 export type BenchConfig = z.output<typeof configSchema>;
-
-/** A metric's own params (without the bench's `methods` filter). */
-export function metricParams(cfg: BenchConfig, metric: string): Record<string, string | number | boolean> {
-  const { methods, ...params } = cfg.metrics[metric] ?? {};
-  void methods;
-  return params as Record<string, string | number | boolean>;
-}
-
-/** Whether a metric runs for a method (all of the run's methods unless the metric lists some). */
-export function metricAppliesTo(cfg: BenchConfig, metric: string, method: string): boolean {
-  const methods = cfg.metrics[metric]?.methods;
-  return !methods || methods.includes(method);
-}
 
 function formatZodError(err: z.ZodError, file: string): string {
   return err.issues

@@ -1,7 +1,8 @@
 // Sweep expansion: every list-valued option of a method is an axis; the points are the
 // product of the axes, per side (side overrides may sweep too).
-import { checkOptions, withDefaults, type OptionSpec, type OptionValues, type Side } from '@ceb/core';
-import { METHODS } from '@ceb/baselines';
+import { checkOptions, withDefaults, type OptionSpec, type OptionValues } from '@ceb/core';
+import type { Side } from '@ceb/types';
+import { METHODS } from '@ceb/methods';
 import type { BenchConfig } from './schema';
 
 export interface SweepPoint {
@@ -9,12 +10,6 @@ export interface SweepPoint {
   key: string;
   /** Every option of the method at this point, defaults filled in. */
   options: OptionValues;
-}
-
-export interface MethodPlan {
-  method: string;
-  side: Side;
-  points: SweepPoint[];
 }
 
 type Scalar = number | string | boolean;
@@ -37,14 +32,4 @@ export function methodPoints(name: string, entry: BenchConfig['methods'][string]
     const key = axes.length ? axes.map(([k]) => `${k}=${options[k]}`).join(',') : 'default';
     return { key, options };
   });
-}
-
-/** Every (method, side) with its points, in config order. */
-export function planMethods(cfg: BenchConfig, only?: string[]): MethodPlan[] {
-  const plans: MethodPlan[] = [];
-  for (const [name, entry] of Object.entries(cfg.methods)) {
-    if (only && !only.includes(name)) continue;
-    for (const side of METHODS[name].sides) plans.push({ method: name, side, points: methodPoints(name, entry, side, cfg.seed) });
-  }
-  return plans;
 }
