@@ -25,6 +25,25 @@ function reflectIndex(i: number, n: number): number {
 }
 
 /**
+ * One line of n values `step` apart, convolved with the odd kernel k (centred): dst at the same
+ * positions. Borders: reflect (mirror without repeating the edge) or zero.
+ */
+function convolveLine(src: ArrayLike<number>, off: number, step: number, n: number, k: Float64Array, padding: BlurPadding, dst: Float64Array | Float32Array, dstOff: number): void {
+  const r = (k.length - 1) / 2;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = -r; t <= r; t++) {
+      const j = i + t;
+      if (j < 0 || j >= n) {
+        if (padding === 'zero') continue;
+        s += k[t + r] * src[off + reflectIndex(j, n) * step];
+      } else s += k[t + r] * src[off + j * step];
+    }
+    dst[dstOff + i * step] = s;
+  }
+}
+
+/**
  * Separable Gaussian blur of each channel of a CHW image (horizontal pass, then vertical).
  * 'reflect' pads by mirror reflection without repeating the edge (torchvision's
  * GaussianBlur); 'zero' pads with 0 (the RISE code's conv2d padding, 0 = the mean colour in
@@ -34,37 +53,12 @@ export function blurCHW(x: Float32Array, c: number, h: number, w: number, opts: 
   const { size = 11, sigma = 5, padding = 'reflect' } = opts;
   if (x.length !== c * h * w) throw new Error(`blur: image has ${x.length} values, expected ${c}×${h}×${w}`);
   const k = gaussianKernel1d(size, sigma);
-  const r = (size - 1) / 2;
   const tmp = new Float64Array(h * w);
   const out = new Float32Array(x.length);
   for (let ch = 0; ch < c; ch++) {
     const base = ch * h * w;
-    for (let y = 0; y < h; y++) {
-      for (let xx = 0; xx < w; xx++) {
-        let s = 0;
-        for (let t = -r; t <= r; t++) {
-          const j = xx + t;
-          if (j < 0 || j >= w) {
-            if (padding === 'zero') continue;
-            s += k[t + r] * x[base + y * w + reflectIndex(j, w)];
-          } else s += k[t + r] * x[base + y * w + j];
-        }
-        tmp[y * w + xx] = s;
-      }
-    }
-    for (let y = 0; y < h; y++) {
-      for (let xx = 0; xx < w; xx++) {
-        let s = 0;
-        for (let t = -r; t <= r; t++) {
-          const i = y + t;
-          if (i < 0 || i >= h) {
-            if (padding === 'zero') continue;
-            s += k[t + r] * tmp[reflectIndex(i, h) * w + xx];
-          } else s += k[t + r] * tmp[i * w + xx];
-        }
-        out[base + y * w + xx] = s;
-      }
-    }
+    for (let y = 0; y < h; y++) convolveLine(x, base + y * w, 1, w, k, padding, tmp, y * w);
+    for (let xx = 0; xx < w; xx++) convolveLine(tmp, xx, w, h, k, padding, out, base + xx);
   }
   return out;
 }

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { targetOfState, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
 import type { Side } from '@ceb/types';
 import { take, towerOf } from './common';
+import { squareProduct } from './linalg';
 import { relevanceRowExplainer } from './rollout';
 
 export const CHEFER_OPTIONS = {
@@ -40,14 +41,7 @@ export function cheferMatrix(maps: ArrayLike<number>[], L: number): Float64Array
   const r = new Float64Array(L * L);
   for (let i = 0; i < L; i++) r[i * L + i] = 1;
   for (const a of maps) {
-    const add = new Float64Array(L * L);
-    for (let i = 0; i < L; i++) {
-      for (let k = 0; k < L; k++) {
-        const aik = a[i * L + k];
-        if (aik === 0) continue;
-        for (let j = 0; j < L; j++) add[i * L + j] += aik * r[k * L + j];
-      }
-    }
+    const add = squareProduct(a, r, L);
     for (let i = 0; i < r.length; i++) r[i] += add[i];
   }
   return r;

@@ -1,4 +1,5 @@
-// A small dense solver for KernelSHAP's normal equations (tens of unknowns).
+// Small dense linear algebra: KernelSHAP's normal equations (tens of unknowns) and the L×L
+// products of the relevance-matrix methods.
 
 /** Solves A x = b for symmetric positive definite A (n×n, row-major) by Cholesky. */
 export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Array {
@@ -28,4 +29,17 @@ export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Ar
     x[i] = s / l[i * n + i];
   }
   return x;
+}
+
+/** a · b for L×L row-major matrices, skipping zero entries of a (attention maps are sparse after ReLU). */
+export function squareProduct(a: ArrayLike<number>, b: ArrayLike<number>, L: number): Float64Array<ArrayBuffer> {
+  const out = new Float64Array(L * L);
+  for (let i = 0; i < L; i++) {
+    for (let k = 0; k < L; k++) {
+      const aik = a[i * L + k];
+      if (aik === 0) continue;
+      for (let j = 0; j < L; j++) out[i * L + j] += aik * b[k * L + j];
+    }
+  }
+  return out;
 }

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExplainContext, OptionSpec, OptionsOf } from '@ceb/core';
 import type { Side } from '@ceb/types';
+import { squareProduct } from './linalg';
 import { defineExplainer, imageMapFromTokens, pooledIndex, take, textMapFromTokens, towerOf, type SideResult } from './common';
 
 export const ROLLOUT_OPTIONS = {
@@ -23,7 +24,7 @@ export function meanAttention(ctx: ExplainContext, side: Side, from: number): { 
 
 /** R = A'_last ⋯ A'_from with A' = ½A + ½I, rows renormalised. Returns R [L·L]. */
 export function rolloutMatrix(maps: ArrayLike<number>[], L: number): Float64Array {
-  let r = new Float64Array(L * L);
+  let r: Float64Array<ArrayBuffer> = new Float64Array(L * L);
   for (let i = 0; i < L; i++) r[i * L + i] = 1;
   const a = new Float64Array(L * L);
   for (const m of maps) {
@@ -32,15 +33,7 @@ export function rolloutMatrix(maps: ArrayLike<number>[], L: number): Float64Arra
       for (let j = 0; j < L; j++) s += a[i * L + j] = 0.5 * m[i * L + j] + (i === j ? 0.5 : 0);
       for (let j = 0; j < L; j++) a[i * L + j] /= s;
     }
-    const next = new Float64Array(L * L);
-    for (let i = 0; i < L; i++) {
-      for (let k = 0; k < L; k++) {
-        const aik = a[i * L + k];
-        if (aik === 0) continue;
-        for (let j = 0; j < L; j++) next[i * L + j] += aik * r[k * L + j];
-      }
-    }
-    r = next;
+    r = squareProduct(a, r, L);
   }
   return r;
 }

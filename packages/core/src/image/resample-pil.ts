@@ -73,6 +73,22 @@ function clip8(acc: number): number {
   return v > 255 ? 255 : v;
 }
 
+/** One output pixel: the fixed-point weighted sum of n source pixels `step` bytes apart, each channel rounded and clipped as Pillow does. */
+function weightedRgb(data: Uint8Array, p: number, step: number, n: number, weights: Int32Array, kOff: number, out: Uint8Array, o: number): void {
+  let r = HALF;
+  let g = HALF;
+  let b = HALF;
+  for (let k = 0; k < n; k++, p += step) {
+    const wk = weights[kOff + k];
+    r += data[p] * wk;
+    g += data[p + 1] * wk;
+    b += data[p + 2] * wk;
+  }
+  out[o] = clip8(r);
+  out[o + 1] = clip8(g);
+  out[o + 2] = clip8(b);
+}
+
 function resizeHorizontal(src: RgbImage, outW: number): RgbImage {
   const { width: inW, height: h, data } = src;
   const { ksize, start, count, weights } = computeCoeffs(inW, outW);
@@ -80,21 +96,7 @@ function resizeHorizontal(src: RgbImage, outW: number): RgbImage {
   for (let y = 0; y < h; y++) {
     const row = y * inW * 3;
     for (let x = 0; x < outW; x++) {
-      let r = HALF;
-      let g = HALF;
-      let b = HALF;
-      const kOff = x * ksize;
-      let p = row + start[x] * 3;
-      for (let k = 0; k < count[x]; k++, p += 3) {
-        const wk = weights[kOff + k];
-        r += data[p] * wk;
-        g += data[p + 1] * wk;
-        b += data[p + 2] * wk;
-      }
-      const o = (y * outW + x) * 3;
-      out[o] = clip8(r);
-      out[o + 1] = clip8(g);
-      out[o + 2] = clip8(b);
+      weightedRgb(data, row + start[x] * 3, 3, count[x], weights, x * ksize, out, (y * outW + x) * 3);
     }
   }
   return { width: outW, height: h, data: out };
@@ -109,20 +111,7 @@ function resizeVertical(src: RgbImage, outH: number): RgbImage {
     const kOff = y * ksize;
     const base = start[y] * stride;
     for (let x = 0; x < w; x++) {
-      let r = HALF;
-      let g = HALF;
-      let b = HALF;
-      let p = base + x * 3;
-      for (let k = 0; k < count[y]; k++, p += stride) {
-        const wk = weights[kOff + k];
-        r += data[p] * wk;
-        g += data[p + 1] * wk;
-        b += data[p + 2] * wk;
-      }
-      const o = (y * w + x) * 3;
-      out[o] = clip8(r);
-      out[o + 1] = clip8(g);
-      out[o + 2] = clip8(b);
+      weightedRgb(data, base + x * 3, stride, count[y], weights, kOff, out, (y * w + x) * 3);
     }
   }
   return { width: w, height: outH, data: out };
