@@ -72,6 +72,13 @@ describe('the package graph', () => {
     }
   });
 
+  it("every package is in the README's layout table and DESIGN.md's package table, and nothing else is", () => {
+    const tableOf = (file: string, pattern: RegExp) => [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(pattern)].map((m) => m[1]).sort();
+    const dirs = readdirSync(PACKAGES).sort();
+    expect(tableOf('README.md', /^\| `packages\/([\w-]+)` \|/gm)).toEqual(dirs);
+    expect(tableOf('DESIGN.md', /^\| `([\w-]+)` \|/gm)).toEqual(dirs);
+  });
+
   it.each(TFJS_FREE)('%s and everything it depends on stay free of tfjs and of @ceb/core', (dir) => {
     const deps = [...closure(dir)];
     expect(deps.filter((d) => d.startsWith('@tensorflow/') || d === '@ceb/core')).toEqual([]);
