@@ -1,88 +1,95 @@
-// Confidence drop / increase (Chattopadhay et al., Grad-CAM++). Two metrics, one per mode, so
-// the mode is in the metric name and in every result's meta:
-//  - confidence-corrected: the paper's definition. Image: map ⊙ image in PIXEL space
-//    (un-normalise, multiply, re-normalise: removed pixels are black); text: each caption
-//    token's embedding scaled by its score, BOS/EOS at 1. drop = max(0, Y−O)/Y × 100.
-//  - confidence-m2ib: what the official M2IB evaluation computes. Image: normalised pixels ×
-//    map (removed pixels become the dataset mean colour); text: BOS/EOS stripped, tokens
-//    strictly above the (numpy) median kept, the rest → id 0, re-encoded without BOS/EOS
-//    (pooling falls on the largest kept id). drop = max(0, Y−O) × 100 (absolute).
-// Both: increase = 1[O > Y] × 100. Y = clean cosine (from the pair cache), O = explained input.
-// Per pair values; the mean over pairs is taken at report time.
-import { scoreIdRows, scoreImages, scoreTokenScales, type ClipModel } from '@ceb/core';
-import { checkImageMap, checkTextScores, m2ibTextMask } from './perturb';
-import type { MetricResult, PairMetric, PairMetricContext } from './types';
+// Confidence drop / increase (Chattopadhay et al., Grad-CAM++), and what the three metrics
+// built on it share: the per-pair formulas and the template. Each protocol is its own module,
+// named for the script it reproduces (docs/metrics.md cites the lines):
+//  - confidence-m2ib: the M2IB evaluation script (scripts/eval.py get_metrics), quirks included;
+//  - confidence-nib: the NIB evaluation script (scripts/eval.py get_metrics_vt);
+//  - confidence-corrected: the paper's definitions.
+// Per pair: Y = the unperturbed score, O = the score of the explained input (both in `meta`),
+// increase = 100·1[O > Y]; the mean over pairs is taken at report time.
+import { scoreImages, type ClipModel, type OptionSpec } from '@ceb/core';
+import { checkImageMap, checkTextScores } from './perturb';
+import { resolveParams, type MetricResult, type PairMetric, type PairMetricContext, type ParamValues } from './types';
 
-export type ConfidenceMode = 'corrected' | 'm2ib';
+/** How the drop is expressed: absolute (the scripts: max(0, Y − O)·100) or relative to Y (Grad-CAM++: max(0, Y − O)/Y·100). */
+export type DropKind = 'absolute' | 'relative';
 
-/** map ⊙ image: corrected in pixel space, m2ib in normalised space. */
-export function maskImage(model: ClipModel, pixels: Float32Array, map: Float32Array, mode: ConfidenceMode): Float32Array {
-  const { imageSize: s, numChannels: c } = model.config.vision;
-  const { imageMean: mean, imageStd: std } = model.config;
+/** The per-pair numbers from Y (clean) and O (explained). A relative drop is undefined (NaN) for Y ≤ 0. */
+export function confidenceValues(clean: number, explained: number, drop: DropKind): { drop: number; increase: number } {
+  const loss = Math.max(0, clean - explained);
+  const d = drop === 'absolute' ? loss * 100 : clean > 0 ? (loss / clean) * 100 : NaN;
+  return { drop: d, increase: explained > clean ? 100 : 0 };
+}
+
+export const CONFIDENCE_UNITS: Record<DropKind, Record<'drop' | 'increase', string>> = {
+  absolute: { drop: 'cosine×100', increase: 'percent of pairs' },
+  relative: { drop: 'percent of Y', increase: 'percent of pairs' },
+};
+
+/**
+ * Normalised pixels × a map [S·S] in normalised space (a removed pixel becomes the dataset mean
+ * colour). `rows: 'top'` weights every image row by the map's TOP row, as the M2IB script does
+ * (it passes the map without its batch axis, so pytorch-grad-cam's `cams[0]` is the first row).
+ */
+export function maskNormalised(pixels: Float32Array, map: Float32Array, size: number, rows: 'all' | 'top' = 'all'): Float32Array {
+  const hw = size * size;
   const out = new Float32Array(pixels.length);
-  for (let ch = 0; ch < c; ch++) {
-    for (let i = 0; i < s * s; i++) {
-      const k = ch * s * s + i;
-      out[k] = mode === 'm2ib' ? pixels[k] * map[i] : ((pixels[k] * std[ch] + mean[ch]) * map[i] - mean[ch]) / std[ch];
-    }
+  for (let k = 0; k < pixels.length; k++) {
+    const i = k % hw;
+    out[k] = pixels[k] * map[rows === 'top' ? i % size : i];
   }
   return out;
 }
 
-export async function confidenceScores(ctx: PairMetricContext, mode: ConfidenceMode): Promise<{ clean: number; explained: number }> {
-  const { model, pair, cache, attribution: a } = ctx;
-  const clean = cache.similarity();
-  let explained: number;
-  if (a.side === 'image') {
-    checkImageMap(a.scores, model.config.vision.imageSize);
-    const pixels = (await pair.pixels.data()) as Float32Array;
-    [explained] = await scoreImages(cache, maskImage(model, pixels, a.scores, mode), 1, 1);
-  } else {
-    checkTextScores(a.scores, pair.ids);
-    if (mode === 'm2ib') {
-      [explained] = await scoreIdRows(cache, [m2ibTextMask(pair.ids, a.scores)]);
-    } else {
-      const scales = new Float32Array(pair.ids.length).fill(1);
-      scales.set(a.scores, 1);
-      [explained] = await scoreTokenScales(cache, pair.ids, scales, 1);
-    }
-  }
-  return { clean, explained };
+/** map ⊙ image in PIXEL space: un-normalise, multiply, re-normalise (a removed pixel is black). */
+export function maskPixelSpace(model: ClipModel, pixels: Float32Array, map: Float32Array): Float32Array {
+  const { imageSize: s } = model.config.vision;
+  const { imageMean: mean, imageStd: std } = model.config;
+  const hw = s * s;
+  return Float32Array.from(pixels, (v, k) => {
+    const ch = Math.floor(k / hw);
+    return ((v * std[ch] + mean[ch]) * map[k % hw] - mean[ch]) / std[ch];
+  });
 }
 
-/** The per-pair numbers from Y (clean) and O (explained). */
-export function confidenceValues(clean: number, explained: number, mode: ConfidenceMode): { drop: number; increase: number } {
-  const loss = Math.max(0, clean - explained);
-  // corrected divides by Y; a non-positive clean similarity has no relative drop.
-  const drop = mode === 'm2ib' ? loss * 100 : clean > 0 ? (loss / clean) * 100 : NaN;
-  return { drop, increase: explained > clean ? 100 : 0 };
+/** The image side's O: the target of one perturbed image. */
+export async function imageScore(ctx: PairMetricContext, perturbed: Float32Array): Promise<number> {
+  return (await scoreImages(ctx.cache, perturbed, 1, 1))[0];
 }
 
-function confidenceMetric(mode: ConfidenceMode): PairMetric {
+/** One protocol: how it scores Y and O on each side. */
+export interface ConfidenceProtocol<P extends ParamValues> {
+  name: string;
+  protocol: string;
+  description: string;
+  substrate: string;
+  drop: DropKind;
+  params: Record<string, OptionSpec>;
+  image(ctx: PairMetricContext, params: P): Promise<{ clean: number; explained: number }>;
+  text(ctx: PairMetricContext, params: P): Promise<{ clean: number; explained: number }>;
+}
+
+/** A confidence metric from its protocol: the checks, the formulas, the declarations. */
+export function confidenceMetric<P extends ParamValues>(p: ConfidenceProtocol<P>): PairMetric<P> {
   return {
     kind: 'pair',
-    name: `confidence-${mode}`,
-    description:
-      mode === 'corrected'
-        ? 'Confidence drop/increase as Grad-CAM++ defines them (relative drop; map ⊙ image in pixel space, token embeddings scaled by scores)'
-        : 'Confidence drop/increase as the official M2IB evaluation computes them (absolute drop; normalised pixels × map; text median rule with id 0)',
+    name: p.name,
+    description: p.description,
     category: 'faithfulness',
     higherIsBetter: { drop: false, increase: true },
     binary: { increase: 100 },
-    protocol: mode,
-    substrate:
-      mode === 'corrected'
-        ? 'image: black (pixel value 0) weighted by 1 − map; text: token embedding scaled by the score'
-        : 'image: dataset mean colour (normalised 0) weighted by 1 − map; text: id 0 for tokens at or below the median, BOS/EOS dropped',
-    params: {},
+    units: CONFIDENCE_UNITS[p.drop],
+    protocol: p.protocol,
+    substrate: p.substrate,
+    params: p.params,
     sides: ['image', 'text'],
-    async evaluate(ctx): Promise<MetricResult> {
-      const { clean, explained } = await confidenceScores(ctx, mode);
+    async evaluate(ctx, given): Promise<MetricResult> {
+      const params = resolveParams<P>(p.name, p.params, given);
+      const a = ctx.attribution;
+      if (a.side === 'image') checkImageMap(a.scores, ctx.model.config.vision.imageSize);
+      else checkTextScores(a.scores, ctx.pair.ids);
+      const { clean, explained } = a.side === 'image' ? await p.image(ctx, params) : await p.text(ctx, params);
       // Y and O go to meta: they describe the pair, not the quality of the map.
-      return { values: confidenceValues(clean, explained, mode), meta: { mode, clean, explained } };
+      return { values: confidenceValues(clean, explained, p.drop), meta: { mode: p.protocol, clean, explained } };
     },
   };
 }
-
-export const confidenceCorrected = confidenceMetric('corrected');
-export const confidenceM2ib = confidenceMetric('m2ib');

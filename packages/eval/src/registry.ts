@@ -1,6 +1,8 @@
 // Every metric by name: the bench validates configs against these (params, sides,
 // higherIsBetter per output, substrate).
-import { confidenceCorrected, confidenceM2ib } from './confidence';
+import { confidenceCorrected } from './confidence-corrected';
+import { confidenceM2ib } from './confidence-m2ib';
+import { confidenceNib } from './confidence-nib';
 import { insertionDeletion } from './insertion-deletion';
 import { localisation } from './localisation';
 import { roarMetric } from './roar';
@@ -10,6 +12,7 @@ import type { Metric, MetricResult, PairMetric, PairMetricContext } from './type
 export const METRICS: Record<string, Metric> = {
   'confidence-corrected': confidenceCorrected,
   'confidence-m2ib': confidenceM2ib,
+  'confidence-nib': confidenceNib,
   'insertion-deletion': insertionDeletion as unknown as PairMetric,
   localisation: localisation as unknown as PairMetric,
   roar: roarMetric,

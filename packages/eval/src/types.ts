@@ -54,6 +54,8 @@ interface MetricBase {
    * increase 100): paired comparisons treat them as binary outcomes.
    */
   binary?: Record<string, number>;
+  /** Per output: what it is measured in, so a published table's column can be matched to it (e.g. 'cosine×100'). */
+  units?: Record<string, string>;
   /** What a removed pixel / token becomes. */
   substrate: string;
   params: Record<string, OptionSpec>;

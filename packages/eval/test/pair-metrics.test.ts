@@ -3,7 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, loadClip, PairCache, type Attribution, type ClipModel, type PairInput } from '@ceb/core';
-import { confidenceCorrected, confidenceM2ib, confidenceValues } from '../src/confidence';
+import { confidenceValues } from '../src/confidence';
+import { confidenceCorrected } from '../src/confidence-corrected';
+import { confidenceM2ib } from '../src/confidence-m2ib';
+import { confidenceNib } from '../src/confidence-nib';
 import { insertionDeletion } from '../src/insertion-deletion';
 import { localisation } from '../src/localisation';
 import { blurCHW, curveAuc } from '../src/perturb';
@@ -44,19 +47,19 @@ const ramp = () => Float32Array.from({ length: S * S }, (_, i) => (i % S) / (S -
 
 describe('confidence drop / increase', () => {
   it('formulas: corrected divides by Y, m2ib does not; increase is 1[O > Y] × 100', () => {
-    expect(confidenceValues(0.5, 0.4, 'corrected').drop).toBeCloseTo(20, 10);
-    expect(confidenceValues(0.5, 0.4, 'm2ib').drop).toBeCloseTo(10, 10);
-    expect(confidenceValues(0.5, 0.6, 'corrected')).toEqual({ drop: 0, increase: 100 });
-    expect(confidenceValues(0.5, 0.5, 'm2ib')).toEqual({ drop: 0, increase: 0 });
+    expect(confidenceValues(0.5, 0.4, 'relative').drop).toBeCloseTo(20, 10);
+    expect(confidenceValues(0.5, 0.4, 'absolute').drop).toBeCloseTo(10, 10);
+    expect(confidenceValues(0.5, 0.6, 'relative')).toEqual({ drop: 0, increase: 100 });
+    expect(confidenceValues(0.5, 0.5, 'absolute')).toEqual({ drop: 0, increase: 0 });
   });
   it('higherIsBetter: a map whose explained input scores higher has a lower drop and a higher increase', () => {
-    for (const mode of ['corrected', 'm2ib'] as const) {
+    for (const mode of ['relative', 'absolute'] as const) {
       const better = confidenceValues(0.5, 0.55, mode);
       const worse = confidenceValues(0.5, 0.3, mode);
       expect(better.drop).toBeLessThan(worse.drop);
       expect(better.increase).toBeGreaterThan(worse.increase);
     }
-    for (const m of [confidenceCorrected, confidenceM2ib]) expect(m.higherIsBetter).toEqual({ drop: false, increase: true });
+    for (const m of [confidenceCorrected, confidenceM2ib, confidenceNib]) expect(m.higherIsBetter).toEqual({ drop: false, increase: true });
   });
   it('m2ib image: normalised pixels × map', async () => {
     const map = ramp();
@@ -76,20 +79,62 @@ describe('confidence drop / increase', () => {
     expect(r.values.drop).toBeCloseTo(Y > O ? ((Y - O) / Y) * 100 : 0, 2);
   });
   it('a map of ones leaves the image as it is in both modes (drop 0)', async () => {
-    for (const m of [confidenceCorrected, confidenceM2ib]) {
+    for (const m of [confidenceCorrected, confidenceM2ib, confidenceNib]) {
       const r = await m.evaluate({ model, pair, cache, attribution: imageAttr(new Float32Array(S * S).fill(1)) });
       expect(r.values.drop).toBeLessThan(1e-3);
     }
   });
-  it('m2ib text: the worked median rule with id 0, BOS/EOS stripped, pooled at the largest kept id', async () => {
+  it('m2ib text: the worked median rule with id 0, BOS/EOS stripped, pooled at the largest kept id; Y is the stripped caption', async () => {
     const [, a, b, c, d] = pair.ids;
     const r = await confidenceM2ib.evaluate({ model, pair, cache, attribution: textAttr([0.2, 0.9, 0.5, 0.1]) });
     const O = cosine(encText([0, b, c, 0]), imgEmb);
-    void a;
-    void d;
+    // The script strips BOS/EOS before both passes: Y is the stripped caption (pooled at its largest id).
+    const Ys = cosine(encText([a, b, c, d]), imgEmb);
+    expect(Math.abs(Ys - Y)).toBeGreaterThan(1e-4);
+    expect(r.meta!.clean as number).toBeCloseTo(Ys, 5);
     expect(r.meta!.explained as number).toBeCloseTo(O, 5);
-    expect(r.values.drop).toBeCloseTo(Math.max(0, Y - O) * 100, 3);
-    expect(r.values.increase).toBe(O > Y ? 100 : 0);
+    expect(r.values.drop).toBeCloseTo(Math.max(0, Ys - O) * 100, 3);
+    expect(r.values.increase).toBe(O > Ys ? 100 : 0);
+  });
+  it('m2ib image: by default every image row is weighted by the top row of the map (the script passes the map without its batch axis); full uses the whole map', async () => {
+    // Rows differ: row r of the map is (r + 1) / S times a column ramp.
+    const map = Float32Array.from({ length: S * S }, (_, i) => ((Math.floor(i / S) + 1) / S) * ((i % S) / (S - 1)));
+    const topRowImage = pixels.map((v, k) => v * map[k % S]);
+    const wholeMapImage = pixels.map((v, k) => v * map[k % (S * S)]);
+    const top = await confidenceM2ib.evaluate({ model, pair, cache, attribution: imageAttr(map) });
+    const full = await confidenceM2ib.evaluate({ model, pair, cache, attribution: imageAttr(map) }, { imageMask: 'full' });
+    expect(top.meta!.explained as number).toBeCloseTo(cosine(encImage(topRowImage), txtEmb), 5);
+    expect(full.meta!.explained as number).toBeCloseTo(cosine(encImage(wholeMapImage), txtEmb), 5);
+    expect(Math.abs((top.meta!.explained as number) - (full.meta!.explained as number))).toBeGreaterThan(1e-4);
+    expect(top.meta!.clean as number).toBeCloseTo(Y, 5);
+  });
+  it('nib image: the whole map × normalised pixels, Y the clean pair', async () => {
+    const map = Float32Array.from({ length: S * S }, (_, i) => ((Math.floor(i / S) + 1) / S) * ((i % S) / (S - 1)));
+    const r = await confidenceNib.evaluate({ model, pair, cache, attribution: imageAttr(map) });
+    expect(r.meta!.explained as number).toBeCloseTo(cosine(encImage(pixels.map((v, k) => v * map[k % (S * S)])), txtEmb), 5);
+    expect(r.meta!.clean as number).toBeCloseTo(Y, 5);
+  });
+  it('nib text: Y and O without BOS/EOS; each id’s token-embedding row scaled by its score — a repeated id by the product of its scores', async () => {
+    const { bosTokenId: bos, eosTokenId: eos, hiddenSize } = model.config.text;
+    const ids = [bos, 500, 600, 500, 700, eos]; // id 500 twice
+    const p2 = { pixels: pair.pixels, ids };
+    const c2 = new PairCache(model, p2);
+    const scores = [0.5, 0.8, 0.4, 0.9];
+    const r = await confidenceNib.evaluate({ model, pair: p2, cache: c2, attribution: textAttr(scores) });
+    // By hand: a copy of the embedding rows, row 500 × 0.5 × 0.4, row 600 × 0.8, row 700 × 0.9, then the stripped caption.
+    const stripped = ids.slice(1, -1);
+    const factor: Record<number, number> = { 500: 0.5 * 0.4, 600: 0.8, 700: 0.9 };
+    const t = model.text;
+    const emb = tf.tidy(() => {
+      const rows = t.tokenEmbeddings([stripped]).arraySync()[0].map((row, j) => row.map((v) => v * factor[stripped[j]]));
+      expect(rows[0].length).toBe(hiddenSize);
+      return t.head(t.runBlocks(t.embedTokens(tf.tensor3d([rows]))).h, [stripped]);
+    });
+    const O = cosine(emb.dataSync(), imgEmb);
+    emb.dispose();
+    expect(r.meta!.explained as number).toBeCloseTo(O, 5);
+    expect(r.meta!.clean as number).toBeCloseTo(cosine(encText(stripped), imgEmb), 5);
+    c2.dispose();
   });
   it('corrected text: scores of ones reproduce the clean caption; zeros scale every caption token embedding to 0', async () => {
     const ones = await confidenceCorrected.evaluate({ model, pair, cache, attribution: textAttr([1, 1, 1, 1]) });
@@ -163,7 +208,7 @@ describe('no tensor leaks across pairs', () => {
       const c = new PairCache(model, pr);
       const ctxI = { model, pair: pr, cache: c, attribution: imageAttr(ramp()), sample: { boxes: [{ x: 10, y: 20, w: 30, h: 40 }] } };
       const ctxT = { model, pair: pr, cache: c, attribution: textAttr([0.3, 0.1, 0.7, 0.2]) };
-      for (const m of [confidenceCorrected, confidenceM2ib]) {
+      for (const m of [confidenceCorrected, confidenceM2ib, confidenceNib]) {
         await m.evaluate(ctxI);
         await m.evaluate(ctxT);
       }
