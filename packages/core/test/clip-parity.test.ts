@@ -17,6 +17,19 @@ const shape = (name: string) => cases.tensors.get(name)!.shape;
 let pixels: tf.Tensor4D;
 let ids: number[][];
 
+/** Each row divided by its Euclidean norm, as CLIPModel does before the logits. */
+function l2normalize<T extends tf.Tensor>(x: T): T {
+  return tf.div(x, tf.norm(x, 'euclidean', 1, true));
+}
+
+/** `e` and its normalised form match the fixture's `name` and `${name}_normalized`; disposes `e`. */
+function expectEmbeds(e: tf.Tensor, name: string): void {
+  expect(maxAbsDiff(e.dataSync(), f32(name))).toBeLessThan(TOL);
+  const n = tf.tidy(() => l2normalize(e));
+  expect(maxAbsDiff(n.dataSync(), f32(`${name}_normalized`))).toBeLessThan(TOL);
+  tf.dispose([e, n]);
+}
+
 /** Slice index i of the leading axis of a fixture tensor. */
 function part(name: string, i: number): Float32Array {
   const s = shape(name);
@@ -65,10 +78,7 @@ describe('vision tower', () => {
   it('projected image embeddings and their normalised form', () => {
     const e = model.encodeImage(pixels);
     expect(e.shape).toEqual(shape('image_embeds'));
-    expect(maxAbsDiff(e.dataSync(), f32('image_embeds'))).toBeLessThan(TOL);
-    const n = tf.tidy(() => tf.div(e, tf.norm(e, 'euclidean', 1, true)));
-    expect(maxAbsDiff(n.dataSync(), f32('image_embeds_normalized'))).toBeLessThan(TOL);
-    tf.dispose([e, n]);
+    expectEmbeds(e, 'image_embeds');
   });
 });
 
@@ -95,21 +105,15 @@ describe('text tower', () => {
   });
 
   it('projected text embeddings', () => {
-    const e = model.encodeText(ids);
-    expect(maxAbsDiff(e.dataSync(), f32('text_embeds'))).toBeLessThan(TOL);
-    const n = tf.tidy(() => tf.div(e, tf.norm(e, 'euclidean', 1, true)));
-    expect(maxAbsDiff(n.dataSync(), f32('text_embeds_normalized'))).toBeLessThan(TOL);
-    tf.dispose([e, n]);
+    expectEmbeds(model.encodeText(ids), 'text_embeds');
   });
 });
 
 describe('logits', () => {
   it('logits_per_image and logits_per_text', () => {
     const logits = tf.tidy(() => {
-      const i = model.encodeImage(pixels);
-      const t = model.encodeText(ids);
-      const ni = tf.div(i, tf.norm(i, 'euclidean', 1, true));
-      const nt = tf.div(t, tf.norm(t, 'euclidean', 1, true));
+      const ni = l2normalize(model.encodeImage(pixels));
+      const nt = l2normalize(model.encodeText(ids));
       return tf.mul(tf.matMul(ni, nt, false, true), model.logitScale);
     });
     expect(maxAbsDiff(logits.dataSync(), f32('logits_per_image'))).toBeLessThan(TOL);

@@ -2,15 +2,12 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConceptualCaptions, readCcTsv } from '../src/cc';
-import { tempDir, writeImage, writeTruncatedJpeg } from './helpers';
+import { useTempDir, writeImage, writeTruncatedJpeg } from './helpers';
 
 describe('readCcTsv', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ dir, cleanup } = await tempDir('cc')));
-  afterAll(() => cleanup());
+  const dir = useTempDir('cc');
 
   it('reads every row (the first is data, not a header), quoted tabs; any other field count is an error', async () => {
     const tsv = join(dir, 'mixed.tsv');
@@ -85,10 +82,7 @@ describe('readCcTsv', () => {
 });
 
 describe('loadConceptualCaptions', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ dir, cleanup } = await tempDir('ccload')));
-  afterAll(() => cleanup());
+  const dir = useTempDir('ccload');
 
   it('resolves cached URLs and local paths inside the local root; records what it cannot use', async () => {
     const cache = join(dir, 'cache');

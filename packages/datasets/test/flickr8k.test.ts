@@ -1,32 +1,18 @@
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chooseCaptions,
-  generateFlickr8kStandIn,
-  loadFlickr8k,
-  nibReferenceIndex,
-  type Flickr8kStandIn,
-} from '../src/flickr8k';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chooseCaptions, generateFlickr8kStandIn, loadFlickr8k, nibReferenceIndex, type Flickr8kStandIn } from '../src/flickr8k';
 import type { Sample } from '../src/types';
-import { tempDir, writeTruncatedJpeg } from './helpers';
+import { copyTree, expectReasons, useTempDir, writeTruncatedJpeg } from './helpers';
 
 describe('Flickr8k (release layout, candidate captions)', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
+  const dir = useTempDir('flickr');
   let set: Flickr8kStandIn;
   beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir('flickr'));
     set = await generateFlickr8kStandIn({ outDir: join(dir, 'flickr8k'), count: 15, seed: 3 });
   });
-  afterAll(() => cleanup());
-
-  async function copy(name: string): Promise<string> {
-    const root = join(dir, name);
-    await cp(set.root, root, { recursive: true });
-    return root;
-  }
+  const copy = (name: string) => copyTree(set.root, join(dir, name));
 
   it('writes the release layout, quirks included', async () => {
     const token = (await readFile(join(set.root, 'Flickr8k.token.txt'), 'utf8')).trim().split('\n');
@@ -131,19 +117,20 @@ describe('Flickr8k (release layout, candidate captions)', () => {
       ['dev', 3, 'image', 'error'], // the removed image, found missing after the list was read
       ['dev', 8, 'image', 'error'],
     ]);
-    const r = errors.map((e) => e.reason);
-    expect(r[0]).toBe('expected 2 tab-separated fields "image#n<TAB>caption", found 1');
-    expect(r[1]).toBe('expected 2 tab-separated fields "image#n<TAB>caption", found 3');
-    expect(r[2]).toBe(`expected "<image file>#<caption number>", found "${dev[0]}"`);
-    expect(r[3]).toBe('empty caption');
-    expect(r[4]).toMatch(/^duplicate of row \d+ \(.*#2\); kept once$/);
-    expect(r[5]).toMatch(/#3 is already on row \d+ with another caption; this row is left out$/);
-    expect(r[6]).toBe(`${dev[1]} is listed again (first on row 2); kept once`);
-    expect(r[7]).toBe(`path "../escape.jpg" resolves to ${join(root, 'escape.jpg')}, outside the image folder (${join(root, 'Flicker8k_Dataset')})`);
-    expect(r[8]).toMatch(/^absolute path "\/abs\/img\.jpg" is not allowed/);
-    expect(r[9]).toBe(`no captions for never-captioned.jpg in ${tokenFile}`);
-    expect(r[10]).toBe(`image not found: ${join(root, 'Flicker8k_Dataset', dev[2])}`);
-    expect(r[11]).toMatch(/^image not found: .*\.jpg\.1$/);
+    expectReasons(errors, [
+      'expected 2 tab-separated fields "image#n<TAB>caption", found 1',
+      'expected 2 tab-separated fields "image#n<TAB>caption", found 3',
+      `expected "<image file>#<caption number>", found "${dev[0]}"`,
+      'empty caption',
+      /^duplicate of row \d+ \(.*#2\); kept once$/,
+      /#3 is already on row \d+ with another caption; this row is left out$/,
+      `${dev[1]} is listed again (first on row 2); kept once`,
+      `path "../escape.jpg" resolves to ${join(root, 'escape.jpg')}, outside the image folder (${join(root, 'Flicker8k_Dataset')})`,
+      /^absolute path "\/abs\/img\.jpg" is not allowed/,
+      `no captions for never-captioned.jpg in ${tokenFile}`,
+      `image not found: ${join(root, 'Flicker8k_Dataset', dev[2])}`,
+      /^image not found: .*\.jpg\.1$/,
+    ]);
   });
 
   it('decodes images when asked, and throws naming a missing release file', async () => {

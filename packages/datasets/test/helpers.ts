@@ -1,12 +1,43 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 /** A fresh temporary directory, removed by the returned cleanup. */
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), `ceb-datasets-${prefix}-`));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temporary directory for the enclosing describe block: its path now, the directory made
+ * before the block's tests (and before the block's own beforeAll hooks), removed after them.
+ */
+export function useTempDir(prefix: string): string {
+  const dir = join(tmpdir(), `ceb-datasets-${prefix}-${randomUUID()}`);
+  beforeAll(() => mkdir(dir));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A copy of the folder `from` at `to` (for a test that edits a stand-in's files); returns `to`. */
+export async function copyTree(from: string, to: string): Promise<string> {
+  await cp(from, to, { recursive: true });
+  return to;
+}
+
+/**
+ * Checks the reasons of `errors` by position: a string is the exact reason, a RegExp one the
+ * reason must match. Positions that `expected` leaves out are not checked.
+ */
+export function expectReasons(errors: readonly { reason: string }[], expected: Readonly<Record<number, string | RegExp>>): void {
+  for (const [i, want] of Object.entries(expected)) {
+    const reason = errors[Number(i)]?.reason;
+    if (typeof want === 'string') expect(reason, `reason ${i}`).toBe(want);
+    else expect(reason, `reason ${i}`).toMatch(want);
+  }
 }
 
 /** A solid-colour image of the given size and format. */

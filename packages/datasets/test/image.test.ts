@@ -1,14 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkImage } from '../src/image';
-import { tempDir, writeImage, writeTruncatedJpeg } from './helpers';
+import { useTempDir, writeImage, writeTruncatedJpeg } from './helpers';
 
 describe('checkImage', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ dir, cleanup } = await tempDir('image')));
-  afterAll(() => cleanup());
+  const dir = useTempDir('image');
 
   it('reports the stored size of a non-square image', async () => {
     await writeImage(join(dir, 'wide.jpg'), 300, 200, 'jpeg');

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMsCxr, patientIdFromPath } from '../src/mscxr';
-import { tempDir, writeImage, writeTruncatedJpeg } from './helpers';
+import { expectReasons, useTempDir, writeImage, writeTruncatedJpeg } from './helpers';
 
 const HEADER_V10 = 'dicom_id,category_name,label_text,path,x,y,w,h,image_width,image_height';
 const HEADER_V11 = `${HEADER_V10},split`;
@@ -14,18 +14,14 @@ const P2 = `files/p10/p10000032/s53189527/${D2}.jpg`;
 const P3 = `files/p11/p11000011/s51234567/${D3}.jpg`;
 
 describe('loadMsCxr', () => {
-  let dir: string;
-  let root: string;
-  let cleanup: () => Promise<void>;
+  const dir = useTempDir('mscxr');
+  const root = join(dir, 'mimic-cxr-jpg');
   beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir('mscxr'));
-    root = join(dir, 'mimic-cxr-jpg');
     // Non-square, as chest X-rays are (portrait and landscape).
     await writeImage(join(root, P1), 120, 150, 'jpeg');
     await writeImage(join(root, P2), 160, 100, 'jpeg');
     await writeImage(join(root, P3), 90, 90, 'jpeg');
   });
-  afterAll(() => cleanup());
 
   it('reads v1.0.0: groups the boxes of one phrase, keeps category and patient', async () => {
     const csv = join(dir, 'MS_CXR_Local_Alignment_v1.0.0.csv');
@@ -160,17 +156,13 @@ describe('loadMsCxr', () => {
 });
 
 describe('loadMsCxr: paths stay inside the image root, boxes inside the image, duplicates once', () => {
-  let dir: string;
-  let root: string;
-  let cleanup: () => Promise<void>;
+  const dir = useTempDir('mscxr-rules');
+  const root = join(dir, 'root');
   beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir('mscxr-rules'));
-    root = join(dir, 'root');
     await writeImage(join(root, P1), 120, 150, 'jpeg');
     // A file outside the root that a "../" path would reach.
     await writeImage(join(dir, 'files', 'p10', 'p10000032', 's1', 'x.jpg'), 120, 150, 'jpeg');
   });
-  afterAll(() => cleanup());
 
   it('refuses a path that climbs out of imageRoot or is absolute (file, row, column "path", why)', async () => {
     const csv = join(dir, 'paths.csv');
@@ -227,13 +219,14 @@ describe('loadMsCxr: paths stay inside the image root, boxes inside the image, d
       [7, 'w'],
       [8, 'h'],
     ]);
-    const r = errors.map((e) => e.reason);
-    expect(r[0]).toBe("expected x ≥ 0 (the box's left edge inside the image), found -1");
-    expect(r[1]).toBe("expected y ≥ 0 (the box's top edge inside the image), found -0.5");
-    expect(r[2]).toBe("box ends past the image's right edge: x + w = 111 + 10 = 121 > image_width 120 (expected x + w ≤ image_width)");
-    expect(r[3]).toBe("box ends past the image's bottom edge: y + h = 141 + 10 = 151 > image_height 150 (expected y + h ≤ image_height)");
-    expect(r[4]).toBe('expected a positive number (a box of zero or negative size is empty), found 0');
-    expect(r[5]).toBe('expected a positive number (a box of zero or negative size is empty), found -3');
+    expectReasons(errors, [
+      "expected x ≥ 0 (the box's left edge inside the image), found -1",
+      "expected y ≥ 0 (the box's top edge inside the image), found -0.5",
+      "box ends past the image's right edge: x + w = 111 + 10 = 121 > image_width 120 (expected x + w ≤ image_width)",
+      "box ends past the image's bottom edge: y + h = 141 + 10 = 151 > image_height 150 (expected y + h ≤ image_height)",
+      'expected a positive number (a box of zero or negative size is empty), found 0',
+      'expected a positive number (a box of zero or negative size is empty), found -3',
+    ]);
   });
 
   it('keeps a repeated row once and records it as a warning (never thrown in strict mode)', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@ceb/random';
 import { loadConceptualCaptions } from '../src/cc';
 import { createDataCommand } from '../src/cli';
@@ -16,7 +16,7 @@ import {
   renderSyntheticScene,
   type SyntheticSet,
 } from '../src/synthetic';
-import { tempDir } from './helpers';
+import { useTempDir } from './helpers';
 
 // Area of each shape relative to its tight box, worked out by hand:
 // square 1; circle π/4; triangle and diamond 1/2; cross 1 − 4·(1/3)² = 5/9;
@@ -36,14 +36,11 @@ async function pixels(file: string) {
 }
 
 describe('generateSyntheticSet', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
+  const dir = useTempDir('synth');
   let set: SyntheticSet;
   beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir('synth'));
     set = await generateSyntheticSet({ outDir: join(dir, 'a'), count: 40, seed: 7 });
   });
-  afterAll(() => cleanup());
 
   it('offers at least 50 distinct captions', () => {
     const caps = allCaptions();

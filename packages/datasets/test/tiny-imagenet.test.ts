@@ -1,33 +1,20 @@
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SYNTHETIC_COLORS } from '../src/synthetic';
-import {
-  generateTinyImageNetStandIn,
-  loadTinyImageNet,
-  tinyImageNetCaption,
-  type TinyImageNetStandIn,
-} from '../src/tiny-imagenet';
-import { tempDir, writeImage, writeTruncatedJpeg } from './helpers';
+import { generateTinyImageNetStandIn, loadTinyImageNet, tinyImageNetCaption, type TinyImageNetStandIn } from '../src/tiny-imagenet';
+import { copyTree, expectReasons, useTempDir, writeImage, writeTruncatedJpeg } from './helpers';
 
 describe('Tiny-ImageNet validation (NIB layout and selection)', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
+  const dir = useTempDir('tin');
   let set: TinyImageNetStandIn;
   beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir('tin'));
     // 3 classes × 12 images: names val_0 … val_35, so sorted order (val_1, val_10, val_11, …) is not numeric order.
     set = await generateTinyImageNetStandIn({ outDir: join(dir, 'tiny-imagenet-200'), classes: 3, imagesPerClass: 12, seed: 4 });
   });
-  afterAll(() => cleanup());
-
   /** A copy of the stand-in whose val_annotations.txt (or another file) the test may edit. */
-  async function copy(name: string): Promise<string> {
-    const root = join(dir, name);
-    await cp(set.root, root, { recursive: true });
-    return root;
-  }
+  const copy = (name: string) => copyTree(set.root, join(dir, name));
 
   it('writes the release layout', async () => {
     const wnids = (await readFile(join(set.root, 'wnids.txt'), 'utf8')).trim().split('\n');
@@ -154,24 +141,25 @@ describe('Tiny-ImageNet validation (NIB layout and selection)', () => {
         .filter(({ c }) => samples.filter((s) => s.category === c.wnid).length < 12)
         .map(({ k }) => [join(root, 'wnids.txt'), k + 1, 'wnid', 'warning']),
     ]);
-    const r = errors.map((e) => e.reason);
-    expect(r[0]).toBe('expected 6 tab-separated fields "file<TAB>wnid<TAB>x0<TAB>y0<TAB>x1<TAB>y1", found 5');
-    expect(r[1]).toBe('"n99999999" is not a class of wnids.txt');
-    expect(r[2]).toBe('expected an integer pixel coordinate, found "three"');
-    expect(r[3]).toBe("expected x0 ≥ 0 (the box's left edge inside the image), found -1");
-    expect(r[4]).toBe("expected y0 ≥ 0 (the box's top edge inside the image), found -2");
-    expect(r[5]).toBe('empty box: x1 = 4 is left of x0 = 5 (x1 is inclusive: expected x1 ≥ x0)');
-    expect(r[6]).toBe('empty box: y1 = 4 is above y0 = 5 (y1 is inclusive: expected y1 ≥ y0)');
-    expect(r[7]).toBe("box ends past the image's right edge: x1 = 64 (inclusive), image width 64 (expected x1 ≤ 63)");
-    expect(r[8]).toBe("box ends past the image's bottom edge: y1 = 64 (inclusive), image height 64 (expected y1 ≤ 63)");
-    expect(r[9]).toBe(`path "../val_9.JPEG" resolves to ${join(root, 'val', 'val_9.JPEG')}, outside val/images (${join(root, 'val', 'images')})`);
-    expect(r[10]).toMatch(/^absolute path "\/etc\/val_10\.JPEG" is not allowed/);
-    expect(r[11]).toBe('expected a file name in val/images, found the path "sub/val_11.JPEG"');
-    expect(r[12]).toBe('duplicate of row 21; kept once');
-    expect(r[13]).toMatch(/^val_21\.JPEG is already annotated on row 22 \(.*\); this row is left out$/);
-    expect(r[17]).toMatch(/^no row for this image in .*val_annotations\.txt; it is not used$/);
-    expect(r[18]).toBe(`image not found: ${join(root, 'val', 'images', 'val_99.JPEG')}`);
-    expect(r[19]).toMatch(/^class n\d{8} \(".*"\) has \d+ usable validation images; 12 wanted$/);
+    expectReasons(errors, {
+      0: 'expected 6 tab-separated fields "file<TAB>wnid<TAB>x0<TAB>y0<TAB>x1<TAB>y1", found 5',
+      1: '"n99999999" is not a class of wnids.txt',
+      2: 'expected an integer pixel coordinate, found "three"',
+      3: "expected x0 ≥ 0 (the box's left edge inside the image), found -1",
+      4: "expected y0 ≥ 0 (the box's top edge inside the image), found -2",
+      5: 'empty box: x1 = 4 is left of x0 = 5 (x1 is inclusive: expected x1 ≥ x0)',
+      6: 'empty box: y1 = 4 is above y0 = 5 (y1 is inclusive: expected y1 ≥ y0)',
+      7: "box ends past the image's right edge: x1 = 64 (inclusive), image width 64 (expected x1 ≤ 63)",
+      8: "box ends past the image's bottom edge: y1 = 64 (inclusive), image height 64 (expected y1 ≤ 63)",
+      9: `path "../val_9.JPEG" resolves to ${join(root, 'val', 'val_9.JPEG')}, outside val/images (${join(root, 'val', 'images')})`,
+      10: /^absolute path "\/etc\/val_10\.JPEG" is not allowed/,
+      11: 'expected a file name in val/images, found the path "sub/val_11.JPEG"',
+      12: 'duplicate of row 21; kept once',
+      13: /^val_21\.JPEG is already annotated on row 22 \(.*\); this row is left out$/,
+      17: /^no row for this image in .*val_annotations\.txt; it is not used$/,
+      18: `image not found: ${join(root, 'val', 'images', 'val_99.JPEG')}`,
+      19: /^class n\d{8} \(".*"\) has \d+ usable validation images; 12 wanted$/,
+    });
     // Kept once, and val_21 keeps its first box.
     expect(samples.filter((s) => s.id === 'tiny-imagenet:val_20.JPEG')).toHaveLength(1);
     expect(samples.find((s) => s.id === 'tiny-imagenet:val_21.JPEG')!.boxes).toEqual([set.images[21].box]);
@@ -214,13 +202,14 @@ describe('Tiny-ImageNet validation (NIB layout and selection)', () => {
       ['/wnids.txt', 1, 'wnid', 'warning'],
       ['/wnids.txt', 2, 'wnid', 'warning'],
     ]);
-    const r = errors.map((e) => e.reason);
-    expect(r[0]).toBe(`${a} is listed again (first on row 1); kept once`);
-    expect(r[1]).toBe('expected a WordNet id (n + 8 digits), found "not-a-wnid"');
-    expect(r[2]).toBe(`${a} has a second entry ("second entry"; the first, row ${words.split('\n').findIndex((l) => l.startsWith(a)) + 1}, is used)`);
-    expect(r[3]).toBe('expected 2 tab-separated fields "wnid<TAB>names", found 1');
-    expect(r[4]).toBe(`no entry for ${c} (wnids.txt row 5): its images are left out`);
-    expect(r.at(-1)).toMatch(new RegExp(`^class ${b} \\(".*"\\) has 12 usable validation images; 13 wanted$`));
+    expectReasons(errors, [
+      `${a} is listed again (first on row 1); kept once`,
+      'expected a WordNet id (n + 8 digits), found "not-a-wnid"',
+      `${a} has a second entry ("second entry"; the first, row ${words.split('\n').findIndex((l) => l.startsWith(a)) + 1}, is used)`,
+      'expected 2 tab-separated fields "wnid<TAB>names", found 1',
+      `no entry for ${c} (wnids.txt row 5): its images are left out`,
+    ]);
+    expect(errors.at(-1)?.reason).toMatch(new RegExp(`^class ${b} \\(".*"\\) has 12 usable validation images; 13 wanted$`));
     expect(samples).toHaveLength(24);
   });
 

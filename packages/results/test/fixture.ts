@@ -69,6 +69,9 @@ interface Rec {
 
 const opt = (beta: number) => ({ layer: 9, beta, sigma2: 1, steps: 10 });
 
+/** The image side's value columns, in the order `records` gives them (one value per sample each). */
+const IMAGE_COLUMNS = ['confidence-m2ib.drop', 'confidence-m2ib.increase', 'localisation.pointing', 'insertion-deletion.insertion', 'insertion-deletion.deletion'];
+
 /**
  * Hand-worked means (image side, main point = m2ib@P1 and gradcam@default):
  *   drop ↓      m2ib P1 [1.0, 1.2, 1.4] = 1.2 (best)   m2ib P2 [2, 2, 2] = 2        gradcam [3, 4, 5] = 4
@@ -82,10 +85,10 @@ const opt = (beta: number) => ({ layer: 9, beta, sigma2: 1, steps: 10 });
 export function records(): Rec[] {
   const ids = [S1, S2, S3];
   const out: Rec[] = [];
-  const img = (method: string, point: string, options: Record<string, unknown>, cols: Record<string, (number | null)[]>, ms: number[]) => {
+  const img = (method: string, point: string, options: Record<string, unknown>, cols: (number | null)[][], ms: number[]) => {
     ids.forEach((sampleId, i) => {
       const values: V = {};
-      for (const [k, v] of Object.entries(cols)) values[k] = v[i];
+      IMAGE_COLUMNS.forEach((k, c) => (values[k] = cols[c][i]));
       out.push({
         sampleId,
         method,
@@ -102,27 +105,10 @@ export function records(): Rec[] {
       });
     });
   };
-  img('m2ib', P1, opt(0.1), {
-    'confidence-m2ib.drop': [1.0, 1.2, 1.4],
-    'confidence-m2ib.increase': [0, 100, 50],
-    'localisation.pointing': [1, 1, 1],
-    'insertion-deletion.insertion': [0.5, 0.6, 0.7],
-    'insertion-deletion.deletion': [0.2, 0.1, 0.3],
-  }, [100, 200, 300]);
-  img('m2ib', P2, opt(1), {
-    'confidence-m2ib.drop': [2, 2, 2],
-    'confidence-m2ib.increase': [0, 0, 30],
-    'localisation.pointing': [0, 1, 1],
-    'insertion-deletion.insertion': [0.4, 0.4, 0.4],
-    'insertion-deletion.deletion': [0.3, 0.3, 0.3],
-  }, [100, 200, 300]);
-  img('gradcam', 'default', { layer: 11 }, {
-    'confidence-m2ib.drop': [3, 4, 5],
-    'confidence-m2ib.increase': [100, 100, null],
-    'localisation.pointing': [1, 1, 1],
-    'insertion-deletion.insertion': [0.3, 0.3, 0.6],
-    'insertion-deletion.deletion': [0.25, 0.25, 0.25],
-  }, [10, 20, 30]);
+  // Columns (IMAGE_COLUMNS): drop, increase, pointing, insertion, deletion; then ms.
+  img('m2ib', P1, opt(0.1), [[1.0, 1.2, 1.4], [0, 100, 50], [1, 1, 1], [0.5, 0.6, 0.7], [0.2, 0.1, 0.3]], [100, 200, 300]);
+  img('m2ib', P2, opt(1), [[2, 2, 2], [0, 0, 30], [0, 1, 1], [0.4, 0.4, 0.4], [0.3, 0.3, 0.3]], [100, 200, 300]);
+  img('gradcam', 'default', { layer: 11 }, [[3, 4, 5], [100, 100, null], [1, 1, 1], [0.3, 0.3, 0.6], [0.25, 0.25, 0.25]], [10, 20, 30]);
   for (const [point, beta, drop, inc] of [[P1, 0.1, 0.5, 40], [P2, 1, 0.7, 20]] as const) {
     for (const sampleId of ids) {
       out.push({ sampleId, method: 'm2ib', side: 'text', point, options: opt(beta), values: { 'confidence-m2ib.drop': drop, 'confidence-m2ib.increase': inc }, ms: 50 });
