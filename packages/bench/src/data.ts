@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import {
   generateSyntheticSet,
   loadConceptualCaptions,
+  loadFlickr8k,
   loadMsCxr,
+  loadTinyImageNet,
   sample as seededSample,
   split,
   SYNTHETIC_MANIFEST_FILE,
@@ -35,29 +37,43 @@ function generatedWith(dir: string): { count: number; seed: number } | undefined
   }
 }
 
+/** The synthetic set's CSV, generated first when the folder lacks the set this config asks for. */
+async function syntheticCsv(d: Extract<BenchConfig['dataset'], { kind: 'synthetic' }>, log: (s: string) => void): Promise<string> {
+  const path = join(d.dir, SYNTHETIC_MSCXR_FILE);
+  const have = existsSync(path);
+  const was = generatedWith(d.dir);
+  if (!have || was?.count !== d.count || was?.seed !== d.seed) {
+    // A set generated earlier with another count or seed is not the set this config asks for.
+    const why = have ? ` (it held ${was ? `${was.count} images, seed ${was.seed}` : 'an unreadable manifest'})` : '';
+    log(`generating the synthetic set (${d.count} images, seed ${d.seed}) in ${d.dir}${why}`);
+    await generateSyntheticSet({ outDir: d.dir, count: d.count, seed: d.seed, layouts: ['mscxr'] });
+  }
+  return path;
+}
+
+/** The data set's samples and unusable rows, by kind, and the file they were read from. */
+async function readSamples(d: BenchConfig['dataset'], log: (s: string) => void): Promise<{ samples: Sample[]; errors: SampleError[]; path: string }> {
+  switch (d.kind) {
+    case 'synthetic': {
+      const path = await syntheticCsv(d, log);
+      return { ...(await loadMsCxr({ csv: path, imageRoot: d.dir })), path };
+    }
+    case 'mscxr':
+      return { ...(await loadMsCxr({ csv: d.csv, imageRoot: d.imageRoot })), path: d.csv };
+    case 'cc':
+      // The CC loader samples `limit` rows itself while streaming the 3.3M-row file.
+      return { ...(await loadConceptualCaptions({ tsv: d.tsv, cacheDir: d.cacheDir, localRoot: d.localRoot, limit: d.limit, seed: d.sampleSeed })), path: d.tsv };
+    case 'tiny-imagenet':
+      return { ...(await loadTinyImageNet({ root: d.root, perClass: d.perClass, caption: d.caption })), path: d.root };
+    case 'flickr8k':
+      return { ...(await loadFlickr8k({ root: d.root, split: d.flickrSplit })), path: d.root };
+  }
+}
+
 export async function loadDataset(cfg: BenchConfig, log: (s: string) => void = () => {}): Promise<LoadedSet> {
   const d = cfg.dataset;
-  let loaded: { samples: Sample[]; errors: SampleError[] };
-  let path: string;
-  if (d.kind === 'synthetic') {
-    path = join(d.dir, SYNTHETIC_MSCXR_FILE);
-    const have = existsSync(path);
-    const was = generatedWith(d.dir);
-    if (!have || was?.count !== d.count || was?.seed !== d.seed) {
-      // A set generated earlier with another count or seed is not the set this config asks for.
-      const why = have ? ` (it held ${was ? `${was.count} images, seed ${was.seed}` : 'an unreadable manifest'})` : '';
-      log(`generating the synthetic set (${d.count} images, seed ${d.seed}) in ${d.dir}${why}`);
-      await generateSyntheticSet({ outDir: d.dir, count: d.count, seed: d.seed, layouts: ['mscxr'] });
-    }
-    loaded = await loadMsCxr({ csv: path, imageRoot: d.dir });
-  } else if (d.kind === 'mscxr') {
-    path = d.csv;
-    loaded = await loadMsCxr({ csv: d.csv, imageRoot: d.imageRoot });
-  } else {
-    path = d.tsv;
-    // The CC loader samples `limit` rows itself while streaming the 3.3M-row file.
-    loaded = await loadConceptualCaptions({ tsv: d.tsv, cacheDir: d.cacheDir, limit: d.limit, seed: d.sampleSeed });
-  }
+  const loaded = await readSamples(d, log);
+  const path = loaded.path;
   let samples = loaded.samples;
   if (d.limit && d.kind !== 'cc' && samples.length > d.limit) {
     const keep = new Set(seededSample(samples, d.limit, d.sampleSeed).map((s) => s.id));

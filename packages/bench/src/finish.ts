@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { countFailures, FILES, readRuns, summarize } from '@ceb/results';
-import { formatSummaryTable, writeReport } from '@ceb/report';
+import { formatComparison, formatSummaryTable, writeReport } from '@ceb/report';
 import type { BenchConfig } from './config/schema';
 
 export async function finishRun(dir: string, cfg: Pick<BenchConfig, 'seed' | 'gallery'>, opts: { report: boolean; log: (s: string) => void }): Promise<string> {
@@ -19,7 +19,9 @@ export async function finishRun(dir: string, cfg: Pick<BenchConfig, 'seed' | 'ga
   // The terminal gets each metric's headline outputs; every output is in summary.json and the report.
   const headline = new Map((run.info.metrics ?? []).map((m) => [m.name, m.headline]));
   opts.log(formatSummaryTable({ ...summary, rows: summary.rows.filter((r) => headline.get(r.metric)?.includes(r.output) ?? true) }));
-  opts.log(`${run.records.length} records, ${failures.total} failures (errors.jsonl), summary: ${relative(process.cwd(), join(dir, FILES.summary))}`);
+  const comparison = formatComparison(run, summary);
+  if (comparison) opts.log(`\n${comparison}`);
+  opts.log(`${run.records.length} records, ${failures.total} failures${failures.warnings ? ` and ${failures.warnings} warnings` : ''} (errors.jsonl), summary: ${relative(process.cwd(), join(dir, FILES.summary))}`);
   if (opts.report) {
     const html = await writeReport([dir], { seed: cfg.seed, galleryLimit: cfg.gallery.samples, out: join(dir, FILES.report), run, summary });
     opts.log(`report: ${relative(process.cwd(), html)}`);

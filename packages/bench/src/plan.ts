@@ -73,7 +73,7 @@ export function buildPlan(cfg: BenchConfig, filters: PlanFilters = {}): RunPlan 
   for (const [method, entry] of Object.entries(cfg.methods)) {
     if (filters.methods && !filters.methods.includes(method)) continue;
     const explainer = METHODS[method];
-    for (const side of explainer.sides) {
+    for (const side of explainer.sides.filter((s) => !entry?.sides || entry.sides.includes(s))) {
       for (const point of methodPoints(method, entry, side, cfg.seed)) {
         const metrics = pairMetrics.filter((m) => m.metric.sides.includes(side) && appliesTo(cfg, m.name, method));
         units.push({ method, explainer, side, point, metrics });

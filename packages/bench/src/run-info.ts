@@ -5,7 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeQuirks, type ClipModel } from '@ceb/core';
-import type { MetricInfo, RunInfo, Shard } from '@ceb/results';
+import type { MetricInfo, PublishedComparison, RunInfo, Shard } from '@ceb/results';
 import type { BenchConfig } from './config/schema';
 import type { LoadedSet } from './data';
 import { methodsOf, type PlannedMetric, type RunPlan } from './plan';
@@ -26,6 +26,7 @@ function metricInfo(m: PlannedMetric<Metric>, cfg: BenchConfig): MetricInfo {
     ...(d.protocol ? { mode: d.protocol } : {}),
     category: d.category,
     ...(d.binary ? { binary: d.binary } : {}),
+    ...(d.units ? { units: d.units } : {}),
     ...(d.headline ? { headline: [...d.headline] } : {}),
     ...(d.kind === 'pair' && d.curves ? { curves: d.curves } : {}),
     ...(d.kind === 'dataset' && d.curve ? { curve: d.curve } : {}),
@@ -42,6 +43,7 @@ export interface RunInfoInput {
   backend: { name: string; requested: string };
   shard: Shard;
   plan: RunPlan;
+  comparison?: PublishedComparison;
 }
 
 export function buildRunInfo(i: RunInfoInput): RunInfo & { config: BenchConfig } {
@@ -66,6 +68,7 @@ export function buildRunInfo(i: RunInfoInput): RunInfo & { config: BenchConfig }
     seed: cfg.seed,
     shard: i.shard,
     methods: methodsOf(plan),
+    ...(i.comparison ? { comparison: i.comparison } : {}),
     metrics: [...plan.pairMetrics, ...plan.datasetMetrics].sort((a, b) => Object.keys(cfg.metrics).indexOf(a.name) - Object.keys(cfg.metrics).indexOf(b.name)).map((m) => metricInfo(m, cfg)),
   };
 }

@@ -12,6 +12,8 @@ import { runPairPhase, type MapSink } from './pair-phase';
 import { buildPlan, type RunPlan } from './plan';
 import { createProgress } from './progress';
 import { buildRunInfo } from './run-info';
+import { chooseCaptionsWithModel } from './captions';
+import { comparisonFor, loadPublished, PUBLISHED_DIR } from './published';
 
 /**
  * 'pairs': the pair phase only (a shard: the merge step runs the dataset metrics);
@@ -64,15 +66,22 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
   const backend = await initBackend(cfg.backend as never);
   const store = new RunStore(opts.dir, { resume: opts.resume ?? false });
   const set = await loadDataset(cfg, log);
-  const samples = opts.limit ? set.samples.slice(0, opts.limit) : set.samples;
-  const mine = samples.map((s, i) => ({ s, i })).filter(({ i }) => i % shard.count === shard.index);
   const bundle = await loadModelBundle(cfg.model, cfg.modelQuirks);
+  let samples = opts.limit ? set.samples.slice(0, opts.limit) : set.samples;
+  const isMine = (i: number) => i % shard.count === shard.index;
+  if (cfg.dataset.kind === 'flickr8k') {
+    // Only the samples this process works on: its shard's, or all of them where the dataset phase runs.
+    const indices = samples.map((_, i) => i).filter((i) => phase !== 'pairs' || isMine(i));
+    samples = await chooseCaptionsWithModel(bundle, samples, indices, { reference: cfg.dataset.captionChoice, batch: cfg.dataset.captionBatch }, cfg.truncate);
+  }
+  const mine = samples.map((s, i) => ({ s, i })).filter(({ i }) => isMine(i));
   store.writeConfig(toYaml(cfg));
-  const runInfo = buildRunInfo({ runId: opts.runId, configPath: opts.configPath, cfg, model: bundle.model, set, samples: samples.length, backend: { name: backend.name, requested: backend.requested }, shard, plan });
+  const comparison = cfg.compare ? comparisonFor(cfg.compare, loadPublished(cfg.compare, PUBLISHED_DIR), plan, { model: bundle.model, datasetKind: set.kind, samples: samples.length }) : undefined;
+  const runInfo = buildRunInfo({ runId: opts.runId, configPath: opts.configPath, cfg, model: bundle.model, set, samples: samples.length, backend: { name: backend.name, requested: backend.requested }, shard, plan, comparison });
   store.writeRunInfo(runInfo);
   // Rows the loader could not use are failures of this run too (only shard 0 records them once).
   if (shard.index === 0 && !opts.resume) {
-    for (const e of set.errors) store.appendError({ stage: 'load', sampleId: e.id, file: e.file, row: e.row, column: e.column, reason: e.reason });
+    for (const e of set.errors) store.appendError({ stage: 'load', sampleId: e.id, file: e.file, row: e.row, column: e.column, reason: e.reason, ...(e.severity === 'warning' ? { severity: 'warning' as const } : {}) });
   }
   const kept: KeptMaps = new Map();
   let written = 0;

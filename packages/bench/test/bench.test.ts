@@ -93,6 +93,42 @@ describe('bench end to end', () => {
     expect(existsSync(join(out, 'gallery'))).toBe(true);
   });
 
+  it('writes all three confidence metrics for both sides with Y and O in meta, and shows the NIB table beside them when the config asks', async () => {
+    const out = join(root, 'run-published');
+    const cfg = writeConfig('published', {
+      methods: { m2ib: { layer: 1, steps: 2, copies: 2 }, chefer: {}, random: {} },
+      metrics: { 'confidence-m2ib': {}, 'confidence-nib': {}, 'confidence-corrected': {} },
+      compare: 'nib-readme/cc',
+    });
+    const lines: string[] = [];
+    const report = await runBenchCommand({ ...args(cfg, out), report: true }, (l) => lines.push(l));
+    const records = readRecords<ResultRecord>(join(out, 'results.jsonl'));
+    for (const side of ['image', 'text']) {
+      const r = records.find((x) => x.method === 'm2ib' && x.side === side)!;
+      for (const m of ['confidence-m2ib', 'confidence-nib', 'confidence-corrected']) {
+        const clean = r.meta?.[`${m}.clean`] as number;
+        const explained = r.meta?.[`${m}.explained`] as number;
+        expect(clean, `${m} ${side} Y`).toBeTypeOf('number');
+        expect(explained, `${m} ${side} O`).toBeTypeOf('number');
+        // Anyone can recompute the drop from the file.
+        const drop = m === 'confidence-corrected' ? (Math.max(0, clean - explained) / clean) * 100 : Math.max(0, clean - explained) * 100;
+        expect(r.values[`${m}.drop`]).toBeCloseTo(drop, 6);
+      }
+    }
+    const info = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(info.comparison.ref).toBe('nib-readme/cc');
+    expect(info.comparison.rows.find((r: { published: string }) => r.published === 'NIB').implemented).toBe(false);
+    expect(info.comparison.differences.join('\n')).toMatch(/model: published CLIP ViT-B\/32/);
+    const html = readFileSync(report, 'utf8');
+    const published = html.slice(html.indexOf('id="published"'));
+    // The published M2IB image drop (1.1171) beside this run's m2ib mean of the same output.
+    const cell = /<td class="num" data-published="M2IB" data-column="image_conf_drop">(.*?)<\/td>/.exec(published)![1];
+    expect(cell).toContain('1.117');
+    expect(cell).toMatch(/class="measured"/);
+    expect(published).toContain('not in this harness');
+    expect(lines.join('\n')).toMatch(/published comparison: .*Conceptual Captions/);
+  });
+
   it('the same config gives the same numbers; shards 0/2 and 1/2 merged equal the unsharded run', async () => {
     const cfg = writeConfig('shards');
     const one = join(root, 'run-one');

@@ -18,6 +18,21 @@ export const GRADCAM_OPTIONS = {
 
 export type GradcamOptions = OptionsOf<typeof GRADCAM_OPTIONS>;
 
+/**
+ * The element-wise variant at the input of the last block (layer −2) explains almost nothing in a
+ * standard pre-LN tower: every token but the pooled one reaches the head only through that
+ * block's LayerNorm, which is scale-invariant, so Σ_c G⊙A ≈ 0 for them (up to its ε). Not refused
+ * (a tower whose LayerNorm is not scale-invariant, like the tests' toy model, is fine), but said.
+ */
+export const GRADCAM_ELEMENTWISE_OPTIONS = {
+  layer: {
+    ...GRADCAM_OPTIONS.layer,
+    description:
+      'block whose output gives A and G (0-based; negative from the end); −3 = block 9 of a 12-block ViT-B. Avoid −2 and −1: at the input of the last block ' +
+      'Σ_c G⊙A ≈ 0 for every token but the pooled one (its LayerNorm is scale-invariant), after it only the pooled token is left. Sweepable.',
+  },
+} satisfies Record<string, OptionSpec>;
+
 export type GradcamVariant = 'classic' | 'elementwise';
 
 /** Activations A and gradients G of the target at the output of `layer`, [L·D] each. */
@@ -54,7 +69,7 @@ export function gradcamTokenScores(a: ArrayLike<number>, g: ArrayLike<number>, L
   return out;
 }
 
-function makeGradcam(name: string, variant: GradcamVariant, description: string): Explainer<GradcamOptions> {
+function makeGradcam(name: string, variant: GradcamVariant, description: string, options: typeof GRADCAM_OPTIONS): Explainer<GradcamOptions> {
   const side = (s: Side) => (ctx: ExplainContext, o: GradcamOptions) => {
     const { a, g, L, D } = activationsAndGradients(ctx, s, o.layer);
     // Mapped tokens: image patches 1…L−1 (CLS dropped), caption tokens 1…L−2 (BOS/EOS dropped).
@@ -62,17 +77,19 @@ function makeGradcam(name: string, variant: GradcamVariant, description: string)
     const map = s === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : textMapFromTokens(scores);
     return { map, extra: { layer: o.layer, tokenScores: Array.from(scores) } };
   };
-  return defineExplainer<GradcamOptions>({ name, description, options: GRADCAM_OPTIONS, image: side('image'), text: side('text') });
+  return defineExplainer<GradcamOptions>({ name, description, options, image: side('image'), text: side('text') });
 }
 
 export const gradcam = makeGradcam(
   'gradcam',
   'classic',
   'Grad-CAM (Selvaraju et al. 2017) on the output of block `layer`: channel weights = mean gradient over patch (caption) tokens, map = ReLU(Σ w·A) per token',
+  GRADCAM_OPTIONS,
 );
 
 export const gradcamElementwise = makeGradcam(
   'gradcam-elementwise',
   'elementwise',
-  'element-wise Grad-CAM on the output of block `layer`: map = ReLU(Σ_c G⊙A) per token (the variant of later CLIP papers)',
+  'element-wise Grad-CAM on the output of block `layer`: map = ReLU(Σ_c G⊙A) per token (the variant of later CLIP papers; NIB’s Grad-CAM at block 9)',
+  GRADCAM_ELEMENTWISE_OPTIONS as typeof GRADCAM_OPTIONS,
 );

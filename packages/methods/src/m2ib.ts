@@ -27,7 +27,7 @@ export const M2IB_OPTIONS = {
   layer: {
     type: 'integer',
     default: 9,
-    layer: { of: 'output', refuseLast: 'only the pooled token reaches the embedding after it, so the map would not explain anything' },
+    layer: { of: 'output', refuseLast: { blocks: 1, why: 'only the pooled token reaches the embedding after it, so the map would not explain anything' } },
     description: 'block whose output is bottlenecked (0-based; negative counts from the end, −2 = the one before the last; not the last block)',
   },
   beta: { type: 'number', default: 0.1, min: 0, description: 'weight of the compression (KL) term' },

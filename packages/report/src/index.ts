@@ -4,3 +4,4 @@ export { formatSummaryTable } from './text-table';
 export { esc as escapeHtml, fmt as formatNumber, fmtCI as formatCI } from './format';
 export { barSpec, lineSpec, renderSvg } from './charts';
 export { heatmapOverlayPng, mapToPng, type Colormap, type HeatmapOverlayOptions } from './heatmap';
+export { compareWithPublished, comparisonSection, formatComparison, type ComparedRow, type ComparedCell } from './published';

@@ -10,6 +10,7 @@ import { countFailures, FILES, readRuns, summarize, type MetricInfo, type Run, t
 import { SIDES, type Side } from '@ceb/types';
 import { arrow, esc, fmt, fmtCI, pointLabel } from './format';
 import { renderGallery } from './gallery';
+import { comparisonSection } from './published';
 
 export interface RenderOptions {
   /** Samples in the gallery (default 4). */
@@ -522,6 +523,7 @@ ${ctx.summary.rows.length ? mainTable(ctx, columns, 'main-table') : '<p class="w
 ${metricLegend(ctx)}
 ${notes}
 </section>
+${comparisonSection(run, ctx.summary)}
 <section id="charts"><h2>Metrics across methods</h2><div class="charts">${ch.bars}</div></section>
 ${sw.html ? `<section id="sweeps"><h2>Sweeps</h2>${sw.html}</section>` : ''}
 ${ch.curves ? `<section id="curves"><h2>Curves</h2><div class="charts">${ch.curves}</div></section>` : ''}

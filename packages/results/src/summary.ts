@@ -5,11 +5,16 @@
 import { meanCI } from '@ceb/stats';
 import type { ErrorRecord, MetricInfo, ResultRecord, RuntimeRow, Summary, SummaryRow } from './types';
 
-/** Failures as the header counts them: distinct failed samples + errors not tied to a sample. */
-export function countFailures(errors: ErrorRecord[]): { total: number; samples: number; other: number; records: number } {
-  const ids = new Set(errors.filter((e) => typeof e.sampleId === 'string' && e.sampleId !== '').map((e) => e.sampleId));
-  const other = errors.filter((e) => !(typeof e.sampleId === 'string' && e.sampleId !== '')).length;
-  return { total: ids.size + other, samples: ids.size, other, records: errors.length };
+/**
+ * Failures as every summary counts them: distinct failed samples + errors not tied to a sample.
+ * Warnings (a record kept, e.g. a duplicated row kept once) are counted apart, never as failures.
+ */
+export function countFailures(all: ErrorRecord[]): { total: number; samples: number; other: number; records: number; warnings: number } {
+  const errors = all.filter((e) => e.severity !== 'warning');
+  const hasSample = (e: ErrorRecord) => typeof e.sampleId === 'string' && e.sampleId !== '';
+  const ids = new Set(errors.filter(hasSample).map((e) => e.sampleId));
+  const other = errors.filter((e) => !hasSample(e)).length;
+  return { total: ids.size + other, samples: ids.size, other, records: errors.length, warnings: all.length - errors.length };
 }
 
 export interface SummarizeOptions {

@@ -28,6 +28,8 @@ export interface MetricInfo {
   category?: string;
   /** Outputs with two values per pair, and the value of a "yes". */
   binary?: Record<string, number>;
+  /** What each output is measured in. */
+  units?: Record<string, string>;
   /** Pair metrics: the curves each record carries. */
   curves?: Record<string, CurveInfo>;
   /** Dataset metrics: the curve each outcome carries. */
@@ -75,6 +77,27 @@ export interface RunInfo {
   shard?: { index: number; count: number };
   methods?: MethodInfo[];
   metrics?: MetricInfo[];
+  /** The published table the config compares with. */
+  comparison?: PublishedComparison;
+}
+
+/** A published table the run is compared with (config `compare:`), as run.json carries it. */
+export interface PublishedComparison {
+  /** `<table>/<data set>`, e.g. nib-readme/cc. */
+  ref: string;
+  title: string;
+  source: { repository: string; file: string; commit: string; lines?: string };
+  dataset: string;
+  model: string;
+  /** The metric the published numbers come from. */
+  protocol: string;
+  hardware: string;
+  /** Each published column: the metric output it is (absent for columns no metric has, e.g. FPS), in which unit. */
+  columns: { key: string; published: string; metric?: string; side?: Side; output?: string; unit: string; note?: string }[];
+  /** Each published row: the harness method and options it corresponds to, or implemented: false. */
+  rows: { published: string; method?: string; options?: Record<string, unknown>; implemented: boolean; note?: string; values: Record<string, number> }[];
+  /** Where the run's setting differs from the published one, in words. */
+  differences: string[];
 }
 
 /** One line of results.jsonl: one sample x method x side x sweep point. */
@@ -116,6 +139,8 @@ export interface DatasetMetricRecord {
 export interface ErrorRecord {
   stage: string;
   reason: string;
+  /** 'warning': recorded, the sample kept (e.g. a duplicated row kept once); absent = an error. */
+  severity?: 'error' | 'warning';
   sampleId?: string;
   file?: string;
   row?: number;

@@ -7,14 +7,16 @@ import { z } from 'zod';
 import { BACKEND_NAMES, checkOptions, type OptionSpec } from '@ceb/core';
 import { METHODS } from '@ceb/methods';
 import { METRICS } from '@ceb/eval';
+import { loadPublished, PUBLISHED_DIR } from '../published';
 
 const scalar = z.union([z.number(), z.string(), z.boolean()]);
 /** An option value, or a list of them: a list is a sweep axis. */
 const optionValue = z.union([scalar, z.array(scalar).min(1)]);
 const optionMap = z.record(z.string(), optionValue);
 
+/** Options shared by both sides, `image:` / `text:` overrides, and `sides:` to run only some of the method's sides. */
 const methodEntry = z
-  .object({ image: optionMap.optional(), text: optionMap.optional() })
+  .object({ image: optionMap.optional(), text: optionMap.optional(), sides: z.array(z.enum(['image', 'text'])).min(1).optional() })
   .catchall(optionValue)
   .nullable();
 
@@ -44,7 +46,27 @@ function datasetKind<K extends string, S extends z.ZodRawShape>(kind: K, fields:
 
 const datasetSchema = z.discriminatedUnion('kind', [
   datasetKind('mscxr', { csv: z.string(), imageRoot: z.string() }, 'patient'),
-  datasetKind('cc', { tsv: z.string(), cacheDir: z.string().optional() }, 'image'),
+  datasetKind('cc', { tsv: z.string(), cacheDir: z.string().optional(), localRoot: z.string().optional() }, 'image'),
+  /** Tiny-ImageNet validation as NIB builds it: `perClass` images per class in sorted file order. */
+  datasetKind(
+    'tiny-imagenet',
+    { root: z.string(), perClass: z.number().int().positive().default(5), caption: z.enum(['full', 'first-name']).default('full') },
+    'image',
+  ),
+  /**
+   * Flickr8k: each image's caption is the candidate the model matches best, against the image
+   * itself (`own`) or, as NIB's generate_attributions.py does, the first image of its batch.
+   */
+  datasetKind(
+    'flickr8k',
+    {
+      root: z.string(),
+      flickrSplit: z.enum(['train', 'dev', 'test', 'all']).default('dev'),
+      captionChoice: z.enum(['own', 'nib-batch-first']).default('own'),
+      captionBatch: z.number().int().positive().default(32),
+    },
+    'image',
+  ),
   /** The generated grounding set: written to `dir` (MS-CXR layout) when absent. */
   datasetKind('synthetic', { dir: z.string(), count: z.number().int().positive(), seed: z.number().int().default(0) }, 'patient'),
 ]);
@@ -75,6 +97,8 @@ export const configSchema = z
     /** Truncate captions longer than the context (default: record them as failures). */
     truncate: z.boolean().default(false),
     gallery: z.object({ samples: z.number().int().min(0).default(4) }).strict().default({ samples: 4 }),
+    /** A published table to show beside the run: `<table>/<data set>` of configs/published (e.g. nib-readme/cc). */
+    compare: z.string().optional(),
     out: z.string().default('results'),
   })
   .strict();
@@ -110,7 +134,8 @@ function checkRegistries(cfg: BenchConfig, file: string): void {
       continue;
     }
     const specs = method.options as Record<string, OptionSpec>;
-    const { image, text, ...shared } = entry ?? {};
+    const { image, text, sides, ...shared } = entry ?? {};
+    for (const s of sides ?? []) if (!method.sides.includes(s)) problems.push(`${file}: methods.${name}.sides: ${name} explains only the ${method.sides.join(' and ')} side, not "${s}"`);
     for (const [where, opts] of [[`methods.${name}`, shared], [`methods.${name}.image`, image ?? {}], [`methods.${name}.text`, text ?? {}]] as const) {
       for (const [k, v] of Object.entries(opts)) {
         const values = Array.isArray(v) ? v : [v];
@@ -121,6 +146,7 @@ function checkRegistries(cfg: BenchConfig, file: string): void {
       problems.push(`${file}: methods.${name}: explains only the ${method.sides.join(' and ')} side`);
     }
   }
+  if (cfg.compare) tryCheck(() => loadPublished(cfg.compare!, PUBLISHED_DIR));
   for (const [name, params] of Object.entries(cfg.metrics)) {
     const metric = METRICS[name];
     if (!metric) {
@@ -144,12 +170,18 @@ export class ConfigError extends Error {
 function resolvePaths(cfg: BenchConfig, base: string): BenchConfig {
   const r = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const d = cfg.dataset;
-  const dataset =
-    d.kind === 'mscxr'
-      ? { ...d, csv: r(d.csv), imageRoot: r(d.imageRoot) }
-      : d.kind === 'cc'
-        ? { ...d, tsv: r(d.tsv), cacheDir: d.cacheDir ? r(d.cacheDir) : undefined }
-        : { ...d, dir: r(d.dir) };
+  const dataset = ((): BenchConfig['dataset'] => {
+    switch (d.kind) {
+      case 'mscxr':
+        return { ...d, csv: r(d.csv), imageRoot: r(d.imageRoot) };
+      case 'cc':
+        return { ...d, tsv: r(d.tsv), cacheDir: d.cacheDir ? r(d.cacheDir) : undefined, localRoot: d.localRoot ? r(d.localRoot) : undefined };
+      case 'synthetic':
+        return { ...d, dir: r(d.dir) };
+      default:
+        return { ...d, root: r(d.root) };
+    }
+  })();
   return { ...cfg, model: r(cfg.model), dataset, out: r(cfg.out) };
 }
 
@@ -193,6 +225,10 @@ export function checkInputsExist(cfg: BenchConfig, file: string): void {
   } else if (d.kind === 'cc') {
     if (!existsSync(d.tsv)) missing.push(`dataset.tsv: ${d.tsv} does not exist. Download Validation_GCC-1.1.0-Validation.tsv from the Conceptual Captions site, then pnpm data fetch-cc --tsv … --out <cacheDir>.`);
     if (d.cacheDir && !existsSync(d.cacheDir)) missing.push(`dataset.cacheDir: ${d.cacheDir} does not exist. Fill it with: pnpm data fetch-cc --tsv ${d.tsv} --out ${d.cacheDir}`);
+  } else if (d.kind === 'tiny-imagenet') {
+    if (!existsSync(d.root)) missing.push(`dataset.root: ${d.root} does not exist. It is the unpacked tiny-imagenet-200 folder (wnids.txt, words.txt, val/) from cs231n.stanford.edu/tiny-imagenet-200.zip — see the comments in ${file}.`);
+  } else if (d.kind === 'flickr8k') {
+    if (!existsSync(d.root)) missing.push(`dataset.root: ${d.root} does not exist. It holds Flickr8k.token.txt, the Flickr_8k.*Images.txt split files and Flicker8k_Dataset/ (Flickr8k_text.zip and Flickr8k_Dataset.zip) — see the comments in ${file}.`);
   }
   if (missing.length) throw new ConfigError(`cannot start: ${missing.join('\n')}`);
 }

@@ -22,7 +22,8 @@ function product(axes: [string, Scalar[]][]): Record<string, Scalar>[] {
 export function methodPoints(name: string, entry: BenchConfig['methods'][string], side: Side, seed: number): SweepPoint[] {
   const method = METHODS[name];
   const specs = method.options as Record<string, OptionSpec>;
-  const { image, text, ...shared } = entry ?? {};
+  const { image, text, sides, ...shared } = entry ?? {};
+  void sides;
   const merged: Record<string, Scalar | Scalar[]> = { ...shared, ...((side === 'image' ? image : text) ?? {}) };
   if ('seed' in specs && merged.seed === undefined) merged.seed = seed;
   const axes = Object.entries(merged).filter((e): e is [string, Scalar[]] => Array.isArray(e[1]));

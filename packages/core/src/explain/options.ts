@@ -79,8 +79,11 @@ export function resolveLayer(spec: LayerOption, value: number, numLayers: number
   if (!Number.isInteger(k) || k < 0 || k >= numLayers) {
     throw new Error(`${where} ${value} is outside ${towerName}'s blocks 0…${numLayers - 1} (or −1…−${numLayers} from the end)`);
   }
-  if (spec.refuseLast && k === numLayers - 1) {
-    throw new Error(`${where} ${value} is ${towerName}'s last block; ${spec.refuseLast}. Choose a block in 0…${numLayers - 2}`);
+  const refused = spec.refuseLast?.blocks ?? 0;
+  if (refused > 0 && k >= numLayers - refused) {
+    const which = refused === 1 ? 'last block' : `block ${k}, one of its last ${refused} blocks`;
+    const allowed = numLayers - refused > 0 ? `Choose a block in 0…${numLayers - refused - 1}` : `This tower has no block it can use`;
+    throw new Error(`${where} ${value} is ${towerName}'s ${which}; ${spec.refuseLast!.why}. ${allowed}`);
   }
   return k;
 }

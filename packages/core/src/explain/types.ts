@@ -46,8 +46,11 @@ export interface LayerOption {
    * (HF hidden_states[k]); 'attention': block k's attention probabilities.
    */
   of: 'output' | 'input' | 'attention';
-  /** Set when the last block cannot be used: why (e.g. only the pooled token reaches the embedding after it). */
-  refuseLast?: string;
+  /**
+   * Set when the last `blocks` blocks cannot be used, and why (e.g. after the last block only the
+   * pooled token reaches the embedding, so no other token's value can change the target).
+   */
+  refuseLast?: { blocks: number; why: string };
 }
 
 export interface Explainer<O = Record<string, unknown>> {
