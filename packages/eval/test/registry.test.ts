@@ -13,8 +13,8 @@ beforeAll(async () => {
 afterAll(() => model?.dispose());
 
 describe('METRICS', () => {
-  it('has the six metrics, each with a substrate, sides and valid defaults', () => {
-    expect(Object.keys(METRICS).sort()).toEqual(['confidence-corrected', 'confidence-m2ib', 'insertion-deletion', 'localisation', 'roar', 'sanity']);
+  it('has the seven metrics, each with a substrate, sides and valid defaults', () => {
+    expect(Object.keys(METRICS).sort()).toEqual(['confidence-corrected', 'confidence-m2ib', 'confidence-nib', 'insertion-deletion', 'localisation', 'roar', 'sanity']);
     for (const [name, m] of Object.entries(METRICS)) {
       expect(m.name).toBe(name);
       expect(m.substrate.length).toBeGreaterThan(0);
