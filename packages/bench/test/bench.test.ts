@@ -117,7 +117,8 @@ describe('bench end to end', () => {
     }
     const info = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(info.comparison.ref).toBe('nib-readme/cc');
-    expect(info.comparison.rows.find((r: { published: string }) => r.published === 'NIB').implemented).toBe(false);
+    // NIB is implemented (and mapped), but this run did not include it.
+    expect(info.comparison.rows.find((r: { published: string }) => r.published === 'NIB').implemented).toBe(true);
     expect(info.comparison.differences.join('\n')).toMatch(/model: published CLIP ViT-B\/32/);
     const html = readFileSync(report, 'utf8');
     const published = html.slice(html.indexOf('id="published"'));
@@ -125,7 +126,7 @@ describe('bench end to end', () => {
     const cell = /<td class="num" data-published="M2IB" data-column="image_conf_drop">(.*?)<\/td>/.exec(published)![1];
     expect(cell).toContain('1.117');
     expect(cell).toMatch(/class="measured"/);
-    expect(published).toContain('not in this harness');
+    expect(published).toContain('not in this run');
     expect(lines.join('\n')).toMatch(/published comparison: .*Conceptual Captions/);
   });
 
@@ -173,10 +174,27 @@ describe('bench end to end', () => {
     const before = lines();
     const total = readRecords<ResultRecord>(join(reference, 'results.jsonl')).length;
     expect(before).toBeLessThan(total);
-    await runBenchCommand(args(cfg, out, { resume: true }), quiet);
+    const startedAt = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).startedAt;
+    // A resume with a changed option is another run: refused, naming the option, before any record.
+    const changed = writeConfig('resume-changed', { name: 'resume', methods: { m2ib: { layer: [1, 2], steps: 3, copies: 4 }, random: {} } });
+    const refusedLog: string[] = [];
+    await expect(runBenchCommand(args(changed, out, { resume: true }), (l) => refusedLog.push(l))).rejects.toThrow(/--resume refused: .*methods\.m2ib\.image\.steps: was \[4\], now \[3\]/s);
+    expect(lines()).toBe(before);
+    // The killed child's lock (its pid is dead) was reported and taken over.
+    expect(refusedLog.join('\n')).toMatch(/took over the lock .*is no longer running on this host/);
+    // A record cut mid-line by the kill is removed (and said), then made again.
+    writeFileSync(file, readFileSync(file, 'utf8') + '{"sampleId":"cut sh');
+    const log: string[] = [];
+    await runBenchCommand(args(cfg, out, { resume: true }), (l) => log.push(l));
+    expect(log.join('\n')).toMatch(/results\.jsonl: removed a last line cut short by a kill/);
     const resumed = readRecords<ResultRecord>(file);
     expect(resumed.length).toBe(total);
     expect(comparable(resumed)).toEqual(comparable(readRecords<ResultRecord>(join(reference, 'results.jsonl'))));
+    // run.json keeps the first start and lists the resume.
+    const info = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(info.startedAt).toBe(startedAt);
+    expect(info.resumes).toHaveLength(1);
+    expect(info.fingerprint.keys['methods.m2ib.image.steps']).toBe('[4]');
   }, 300_000);
 
   it('--workers 2: two child-process shards, then the merge step (ROAR from the shards\' maps), summary and report', async () => {

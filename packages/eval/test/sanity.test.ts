@@ -122,6 +122,9 @@ describe('sanityScore', () => {
       rise: { masks: 16, textMasks: 16 },
       kernelshap: { samples: 16, grid: 2 },
       occlusion: { window: 112, stride: 112 },
+      nib: { layer: 1, steps: 4 },
+      ig: { steps: 4 },
+      mfaba: { steps: 2 },
     };
     for (const [name, method] of Object.entries(METHODS)) {
       for (const side of method.sides) {

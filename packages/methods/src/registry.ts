@@ -11,6 +11,13 @@ import { occlusion } from './occlusion';
 import { rise } from './rise';
 import { rollout } from './rollout';
 import { saliency } from './saliency';
+import { attentionSaliency } from './attention-saliency';
+import { fastig } from './fastig';
+import { gradEclip } from './grad-eclip';
+import { ig } from './ig';
+import { legrad } from './legrad';
+import { mfaba } from './mfaba';
+import { nib } from './nib';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyExplainer = Explainer<any>;
@@ -25,6 +32,13 @@ export const METHODS: Readonly<Record<string, AnyExplainer>> = Object.freeze({
   kernelshap,
   rollout,
   chefer,
+  ig,
+  nib,
+  fastig,
+  mfaba,
+  'attention-saliency': attentionSaliency,
+  'grad-eclip': gradEclip,
+  legrad,
   random,
   sobel,
   uniform,

@@ -16,6 +16,10 @@ const FAST: Record<string, Record<string, unknown>> = {
   rise: { masks: 16, textMasks: 32, batchSize: 16 },
   occlusion: { window: 112, stride: 56 },
   kernelshap: { samples: 24, grid: 3, batchSize: 26 },
+  ig: { steps: 4, batchSize: 4 },
+  // layer 2 = the input of block 2, below both re-drawn blocks (NIB's default 9 is beyond this 4-block tower).
+  nib: { layer: 2, steps: 3 },
+  mfaba: { steps: 3 },
 };
 const CONTROLS = new Set(['random', 'sobel', 'uniform']);
 

@@ -6,7 +6,11 @@ import { maxAbsDiff } from './helpers/fixtures';
 describe('registry', () => {
   it('names every method of the issue, M2IB included, each under its own name', () => {
     expect([...METHOD_NAMES].sort()).toEqual(
-      ['m2ib', 'gradcam', 'gradcam-elementwise', 'saliency', 'rise', 'occlusion', 'kernelshap', 'rollout', 'chefer', 'random', 'sobel', 'uniform'].sort(),
+      [
+        'm2ib', 'gradcam', 'gradcam-elementwise', 'saliency', 'rise', 'occlusion', 'kernelshap', 'rollout', 'chefer', 'random', 'sobel', 'uniform',
+        // issue 16: the rest of the NIB table and the newer CLIP explainers
+        'ig', 'nib', 'fastig', 'mfaba', 'attention-saliency', 'grad-eclip', 'legrad',
+      ].sort(),
     );
     for (const n of METHOD_NAMES) expect(getMethod(n).name).toBe(n);
     expect(getMethod('m2ib')).toBe(m2ib);
@@ -24,6 +28,13 @@ describe('registry', () => {
     expect(d('rollout')).toMatchObject({ startLayer: 0 });
     expect(d('chefer')).toMatchObject({ startLayer: -1 });
     expect(d('gradcam')).toMatchObject({ layer: -3 });
+    // The NIB code's defaults (generate_attributions.py:39-40; mfaba.py's hard-coded 10 × 0.01), LeWrapper's, the IG paper's sum.
+    expect(d('nib')).toEqual({ layer: 9, steps: 10 });
+    expect(d('mfaba')).toEqual({ steps: 10, stepSize: 0.01 });
+    expect(d('legrad')).toEqual({ layerIndex: -2 });
+    expect(d('grad-eclip')).toEqual({ blocks: 0, heads: 'one' });
+    expect(d('ig')).toMatchObject({ at: 'input', baseline: 'zero', rule: 'right' });
+    expect(listMethods().find((x) => x.name === 'legrad')!.sides).toEqual(['image']);
     expect(listMethods().find((x) => x.name === 'sobel')!.sides).toEqual(['image']);
     expect(listMethods().find((x) => x.name === 'uniform')!.sides).toEqual(['text']);
   });
@@ -35,6 +46,8 @@ describe('registry', () => {
       for (const o of m.options) expect(text).toContain(`--${o.name} (${o.type}`);
     }
     expect(text).toContain('--masks (integer in [1, ∞], default 6000)');
+    // NIB's layer is the input of the block (HF hidden_states[layer]), and the list says so.
+    expect(text).toMatch(/--layer \(integer, default 9\): NIB’s target_layer: the INPUT of this block \(HF hidden_states\[layer\]/);
   });
 
   it('parses CLI strings to the declared types and rejects bad options by name', () => {
