@@ -11,6 +11,12 @@ import { relevanceRowExplainer } from './rollout';
 
 export const CHEFER_OPTIONS = {
   startLayer: { type: 'integer', default: -1, layer: { of: 'attention' }, description: 'first block used (0-based; negative from the end); −1 = the last block only, as their CLIP notebook' },
+  textReadout: {
+    type: 'string',
+    default: 'caption',
+    choices: ['caption', 'all-tokens'],
+    description: "text map: 'caption' = the pooled row of R over the caption tokens, min-max over them; 'all-tokens' = as the NIB repository (salicncy/chefer.py): the last row without the identity, min-max over every token incl. BOS/EOS, then BOS/EOS dropped",
+  },
 } satisfies Record<string, OptionSpec>;
 
 export type CheferOptions = OptionsOf<typeof CHEFER_OPTIONS>;
@@ -48,7 +54,7 @@ export function cheferMatrix(maps: ArrayLike<number>[], L: number): Float64Array
 }
 
 // The identity in R puts 1 on the row's own token (CLS is dropped anyway; EOS is dropped for text).
-export const chefer = relevanceRowExplainer({
+export const chefer = relevanceRowExplainer<CheferOptions>({
   name: 'chefer',
   description: 'Chefer et al. 2021 gradient-weighted rollout: R += mean_heads(relu(∇A⊙A))·R over blocks ≥ startLayer (default: last block only); CLS / EOS row',
   options: CHEFER_OPTIONS,

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { targetOfState, type ExplainContext, type Explainer, type OptionSpec, type OptionsOf } from '@ceb/core';
 import type { Side } from '@ceb/types';
 import { defineExplainer, imageMapFromTokens, take, textMapFromTokens } from './common';
+import { textMapOverAllTokens } from './readouts';
 
 export const GRADCAM_OPTIONS = {
   layer: {
@@ -13,6 +14,13 @@ export const GRADCAM_OPTIONS = {
     description:
       'block whose output gives A and G (0-based; negative from the end). −3 = block 9 of a 12-block ViT-B (the spec default); ' +
       'not −1: after the last block only CLS/EOS reaches the head, so patch gradients are zero. Sweepable.',
+  },
+  textReadout: {
+    type: 'string',
+    default: 'caption',
+    choices: ['caption', 'all-tokens'],
+    description:
+      "text map: 'caption' = scores of the caption tokens, min-max over them; 'all-tokens' = as the NIB repository (salicncy/gradcam.py): scores of every token, min-max over BOS/EOS too, then BOS/EOS dropped",
   },
 } satisfies Record<string, OptionSpec>;
 
@@ -25,6 +33,7 @@ export type GradcamOptions = OptionsOf<typeof GRADCAM_OPTIONS>;
  * (a tower whose LayerNorm is not scale-invariant, like the tests' toy model, is fine), but said.
  */
 export const GRADCAM_ELEMENTWISE_OPTIONS = {
+  ...GRADCAM_OPTIONS,
   layer: {
     ...GRADCAM_OPTIONS.layer,
     description:
@@ -72,9 +81,11 @@ export function gradcamTokenScores(a: ArrayLike<number>, g: ArrayLike<number>, L
 function makeGradcam(name: string, variant: GradcamVariant, description: string, options: typeof GRADCAM_OPTIONS): Explainer<GradcamOptions> {
   const side = (s: Side) => (ctx: ExplainContext, o: GradcamOptions) => {
     const { a, g, L, D } = activationsAndGradients(ctx, s, o.layer);
-    // Mapped tokens: image patches 1…L−1 (CLS dropped), caption tokens 1…L−2 (BOS/EOS dropped).
-    const scores = gradcamTokenScores(a, g, L, D, 1, s === 'image' ? L : L - 1, variant);
-    const map = s === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : textMapFromTokens(scores);
+    // Mapped tokens: image patches 1…L−1 (CLS dropped), caption tokens 1…L−2 (BOS/EOS dropped),
+    // or, for NIB's text readout, every token.
+    const allTokens = s === 'text' && o.textReadout === 'all-tokens';
+    const scores = allTokens ? gradcamTokenScores(a, g, L, D, 0, L, variant) : gradcamTokenScores(a, g, L, D, 1, s === 'image' ? L : L - 1, variant);
+    const map = s === 'image' ? imageMapFromTokens(scores, ctx.model.config.vision.imageSize) : allTokens ? textMapOverAllTokens(scores) : textMapFromTokens(scores);
     return { map, extra: { layer: o.layer, tokenScores: Array.from(scores) } };
   };
   return defineExplainer<GradcamOptions>({ name, description, options, image: side('image'), text: side('text') });

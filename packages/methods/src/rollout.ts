@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExplainContext, OptionSpec, OptionsOf } from '@ceb/core';
 import type { Side } from '@ceb/types';
 import { squareProduct } from './linalg';
+import { textMapOverAllTokens } from './readouts';
 import { defineExplainer, imageMapFromTokens, pooledIndex, take, textMapFromTokens, towerOf, type SideResult } from './common';
 
 export const ROLLOUT_OPTIONS = {
@@ -55,21 +56,33 @@ export type BlockMaps = (ctx: ExplainContext, side: Side, from: number) => { map
  * A method that combines per-block attention maps (from `startLayer` on) into one relevance
  * matrix and reads the pooled token's row: rollout, Chefer et al.
  */
-export function relevanceRowExplainer(spec: {
+export function relevanceRowExplainer<O extends RolloutOptions & { textReadout?: string }>(spec: {
   name: string;
   description: string;
-  options: typeof ROLLOUT_OPTIONS;
+  options: Record<keyof O & string, OptionSpec>;
   blockMaps: BlockMaps;
   combine: (maps: ArrayLike<number>[], L: number) => Float64Array;
 }) {
-  const side = (s: Side) => (ctx: ExplainContext, o: RolloutOptions): SideResult => {
+  const side = (s: Side) => (ctx: ExplainContext, o: O): SideResult => {
     const { maps, L } = spec.blockMaps(ctx, s, o.startLayer);
-    return { map: pooledRowMap(ctx, s, spec.combine(maps, L), L), extra: { startLayer: o.startLayer } };
+    const r = spec.combine(maps, L);
+    if (s === 'text' && o.textReadout === 'all-tokens') return { map: allTokensRowMap(ctx, r, L), extra: { startLayer: o.startLayer } };
+    return { map: pooledRowMap(ctx, s, r, L), extra: { startLayer: o.startLayer } };
   };
-  return defineExplainer<RolloutOptions>({ name: spec.name, description: spec.description, options: spec.options, image: side('image'), text: side('text') });
+  return defineExplainer<O>({ name: spec.name, description: spec.description, options: spec.options, image: side('image'), text: side('text') });
 }
 
-export const rollout = relevanceRowExplainer({
+/**
+ * The NIB repository's text readout of a relevance matrix: the LAST row (the EOS of an unpadded
+ * caption), without the identity R starts from, min-max over every token, BOS/EOS dropped after.
+ */
+function allTokensRowMap(ctx: ExplainContext, r: Float64Array, L: number): SideResult['map'] {
+  const scores = r.slice((L - 1) * L, L * L);
+  scores[L - 1] -= 1;
+  return textMapOverAllTokens(scores);
+}
+
+export const rollout = relevanceRowExplainer<RolloutOptions>({
   name: 'rollout',
   description: 'attention rollout (Abnar & Zuidema 2020): product of ½·mean-head attention + ½·I over blocks ≥ startLayer; CLS row (image) / EOS row (text)',
   options: ROLLOUT_OPTIONS,

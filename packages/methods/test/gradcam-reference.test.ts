@@ -91,6 +91,22 @@ describe.each([
   });
 });
 
+describe('Grad-CAM textReadout all-tokens (the NIB repository’s)', () => {
+  it.each([0, 1])('layer %s: scores every token by the second route, min-maxes over all of them and drops BOS/EOS afterwards', async (layer) => {
+    const [at, gt] = secondRoute('text', layer);
+    const [, L, D] = at.shape;
+    const ref = camRef(at.dataSync() as Float32Array, gt.dataSync() as Float32Array, L, D, 0, L, true);
+    tf.dispose([at, gt]);
+    const want = mm(ref).slice(1, L - 1);
+    const got = await gradcamElementwise.explain({ model, pair: cache.pair, cache }, 'text', { layer, textReadout: 'all-tokens' });
+    expect(maxAbsDiff(got.scores, want)).toBeLessThan(1e-4);
+    // BOS and EOS are scored too (the usual readout leaves them at 0 and out of the min-max).
+    expect(maxAbsDiff(got.extra!.tokenScores as number[], ref)).toBeLessThan(1e-4 * Math.max(...ref));
+    const usual = await gradcamElementwise.explain({ model, pair: cache.pair, cache }, 'text', { layer });
+    expect((usual.extra!.tokenScores as number[])[0]).toBe(0);
+  });
+});
+
 describe('Grad-CAM layer option', () => {
   it('negative layers count from the end; the default −3 is block 1 of this 4-block tower', async () => {
     const ctx = { model, pair: cache.pair, cache };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { initBackend, readSafetensors, toFloat32, type ClipModel, type ExplainContext, type TensorFile } from '@ceb/core';
-import { attentionSaliency, fastig, gradEclip, legrad, mfaba, nib, type AnyExplainer } from '../src/index';
+import { attentionSaliency, chefer, fastig, gradEclip, legrad, mfaba, nib, type AnyExplainer } from '../src/index';
 import { maxAbsDiff } from './helpers/fixtures';
 import { fixtureContext } from './helpers/fixture-case';
 
@@ -73,6 +73,20 @@ describe.each([
     expect(maxAbsDiff(ours, ref)).toBeLessThan(1e-5 * scale(ref));
     const map = g(`nibcode.${key}.${side}.map`);
     expect(maxAbsDiff(r.map, side === 'image' ? map : captionOf(map))).toBeLessThan(1e-4);
+  });
+});
+
+describe('Chefer et al. as NIB’s salicncy/chefer.py (last block)', () => {
+  it('image: the CLS row of the gradient-weighted attention, the map', async () => {
+    const a = await chefer.explain(ctx, 'image');
+    expect(maxAbsDiff(a.scores, g('nibcode.chefer.image.map'))).toBeLessThan(1e-4);
+  });
+  it('text, textReadout all-tokens: the last row without the identity, min-max over every token, BOS/EOS cut', async () => {
+    const nibStyle = await chefer.explain(ctx, 'text', { textReadout: 'all-tokens' });
+    expect(maxAbsDiff(nibStyle.scores, captionOf(g('nibcode.chefer.text.map')))).toBeLessThan(1e-4);
+    // The harness's default readout is another map (METHODS.md §12: max |Δ| 0.066 on the fixture).
+    const ours = await chefer.explain(ctx, 'text');
+    expect(maxAbsDiff(ours.scores, nibStyle.scores)).toBeGreaterThan(1e-3);
   });
 });
 
