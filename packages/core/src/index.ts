@@ -19,5 +19,6 @@ export * from './explain/options';
 export { PairCache, cosineRows, type PairInput } from './explain/pair-cache';
 export * from './explain/target';
 export { Adam, ADAM } from './optim/adam';
+export * from './pool';
 export * from './model/random-init';
 export * from './model/convert';

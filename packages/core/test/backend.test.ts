@@ -12,8 +12,21 @@ describe('initBackend', () => {
 
   it('auto takes the best present backend and says why it skipped the others', async () => {
     const info = await initBackend('auto');
-    expect(['tfjs-node-gpu', 'tfjs-node', 'wasm']).toContain(info.name);
-    for (const s of info.skipped) expect(s.reason).toMatch(/not installed|failed/);
+    expect(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm']).toContain(info.name);
+    for (const s of info.skipped) expect(s.reason).toMatch(/not installed|failed|Vulkan|adapter/);
+  });
+
+  it('webgpu without a GPU is an error that names what it needs', async () => {
+    const { existsSync } = await import('node:fs');
+    // Only where this machine has no Vulkan loader (no GPU for Dawn): the common CI case.
+    if (['/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib'].some((d) => existsSync(`${d}/libvulkan.so.1`))) return;
+    await expect(initBackend('webgpu')).rejects.toThrow(/backend "webgpu" is not available: no Vulkan loader .*Vulkan driver/);
+    expect((await initBackend('auto')).skipped.map((s) => s.name)).toContain('webgpu');
+  });
+
+  it('the threaded wasm build cannot follow the plain one in the same process', async () => {
+    await initBackend('wasm');
+    await expect(initBackend('wasm-threads')).rejects.toThrow(/wasm-threads cannot start after wasm in the same process/);
   });
 
   it('a native backend that is not installed is a clear error, not a crash', async () => {
@@ -29,6 +42,6 @@ describe('initBackend', () => {
   });
 
   it('an unknown name lists the known ones', async () => {
-    await expect(initBackend('gpu' as never)).rejects.toThrow(/expected one of auto, wasm, cpu, tfjs-node, tfjs-node-gpu/);
+    await expect(initBackend('gpu' as never)).rejects.toThrow(/expected one of auto, wasm, cpu, tfjs-node, tfjs-node-gpu, webgpu, wasm-threads/);
   });
 });

@@ -2,7 +2,20 @@
 // output of block `layer` of one tower; the map is the KL ("capacity") per token.
 // Number for number with the official code at sigma2 = 1; see docs/methods.md.
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, cosineRows, dropSpecialTokens, minMax, tokenScoresToImageMap, type ExplainContext, type OptionSpec, type OptionsOf, type PairCache } from '@ceb/core';
+import {
+  Adam,
+  cosineRows,
+  defineTask,
+  dropSpecialTokens,
+  minMax,
+  splitRuns,
+  tokenScoresToImageMap,
+  type ExplainContext,
+  type OptionSpec,
+  type OptionsOf,
+  type PairCache,
+  type WorkerPool,
+} from '@ceb/core';
 import type { Side } from '@ceb/types';
 import { defineExplainer, type MapResult, type SideResult } from './common';
 
@@ -73,7 +86,7 @@ interface Bottleneck {
 }
 
 /** `layer` must already be resolved to a block index (the template does it). */
-function bottleneck(cache: PairCache, side: Side, opts: M2ibOptions): Bottleneck {
+function bottleneck(cache: PairCache, side: Side, opts: Pick<M2ibOptions, 'layer' | 'copies' | 'reusePrefix'>): Bottleneck {
   const { model, pair } = cache;
   const tower = side === 'image' ? model.vision : model.text;
   const idsB = Array.from({ length: opts.copies }, () => pair.ids);
@@ -169,6 +182,118 @@ export function fitM2ib(cache: PairCache, side: Side, opts: M2ibOptions, noise?:
   return trace;
 }
 
+/** One thread's share of a step: its copies of the noise and the mask logits of this step. */
+interface PartialInput {
+  side: Side;
+  layer: number;
+  reusePrefix: boolean;
+  sigma: number;
+  copies: number;
+  /** Mask logits [L·D] and this share's noise [copies·L·D]. */
+  alpha: Float32Array;
+  eps: Float32Array;
+  shape: [number, number];
+}
+
+/**
+ * The fit term of a share: Σ over its copies of cos(embedding of the noisy state, other side),
+ * and its gradient w.r.t. the mask logits. The shares' sums over all copies ÷ copies are the
+ * fit term and gradient of the whole step (only the order of the sum over copies changes).
+ */
+export const m2ibPartialStep = defineTask(import.meta.url, 'm2ibPartialStep', (ctx, i: PartialInput) => {
+  const net = bottleneck(ctx.cache, i.side, { layer: i.layer, copies: i.copies, reusePrefix: i.reusePrefix });
+  const [L, D] = i.shape;
+  const { value, grad } = tf.tidy(() => {
+    const { h, other } = net.prefix();
+    const e = tf.tensor3d(i.eps, [i.copies, L, D]);
+    return tf.valueAndGrad((a: tf.Tensor) => {
+      const lam = tf.sigmoid(a);
+      const z = tf.add(tf.mul(h, lam), tf.mul(tf.mul(tf.sub(1, lam), i.sigma), e)) as tf.Tensor3D;
+      return tf.sum(cosineRows(net.rest(z), other, 1e-6)) as tf.Scalar;
+    })(tf.tensor3d(i.alpha, [1, L, D]));
+  });
+  const fitSum = value.dataSync()[0];
+  const g = (grad.dataSync() as Float32Array).slice();
+  tf.dispose([value, grad]);
+  return { fitSum, grad: g };
+});
+
+/** The compression term β·mean(KL) of the mask, its gradient, and (for the readout) the KL itself. */
+function compressionStep(alpha: tf.Tensor, hs: tf.Tensor, beta: number, keepKl: boolean) {
+  let kl: Float32Array | undefined;
+  const { value, grad } = tf.tidy(() =>
+    tf.valueAndGrad((a: tf.Tensor) => {
+      const k = klDivergence(a, hs);
+      if (keepKl) kl = (k.dataSync() as Float32Array).slice();
+      return tf.mean(k) as tf.Scalar;
+    })(alpha),
+  );
+  const compression = value.dataSync()[0];
+  const scaled = tf.tidy(() => tf.mul(grad, beta));
+  tf.dispose([value, grad]);
+  return { compression, grad: scaled, kl };
+}
+
+/**
+ * fitM2ib with each step's copies shared out over the pool: the noise is drawn here from the
+ * seed exactly as one thread draws it, each thread gets its slice of the copies, and Adam
+ * runs here on the exact mean. Same seed → the same map as fitM2ib up to the order of the
+ * sum over copies (test/pool.test.ts states the tolerance).
+ */
+export async function fitM2ibPooled(cache: PairCache, pool: WorkerPool, side: Side, opts: M2ibOptions, noise?: NoiseSource): Promise<M2ibTrace> {
+  if (!(opts.sigma2 > 0)) throw new Error(`m2ib: sigma2 must be > 0, got ${opts.sigma2}`);
+  const sigma = Math.sqrt(opts.sigma2);
+  const eps = noise ?? seededNoise(opts.seed, side);
+  const state = cache.stateAfter(side, opts.layer);
+  const [, L, D] = state.shape;
+  const hs = tf.tidy(() => tf.div(state, sigma));
+  let alpha: tf.Tensor = tf.fill([1, L, D], opts.alphaInit);
+  const adam = new Adam([1, L, D], opts.lr);
+  const trace: M2ibTrace = { loss: [], fit: [], compression: [], alphaFinal: new Float32Array(), klLast: new Float32Array(), capacity: new Float32Array() };
+  const runs = splitRuns(opts.copies, pool.threads);
+  try {
+    for (let step = 0; step < opts.steps; step++) {
+      const e = eps(step, [opts.copies, L, D]);
+      if (e.shape[0] !== opts.copies || e.shape[1] !== L || e.shape[2] !== D) {
+        e.dispose();
+        throw new Error(`m2ib: noise for step ${step} has shape [${e.shape}], expected [${opts.copies}, ${L}, ${D}]`);
+      }
+      const all = e.dataSync() as Float32Array;
+      e.dispose();
+      const a = (alpha.dataSync() as Float32Array).slice();
+      const inputs = runs.map(([first, n]) => ({ side, layer: opts.layer, reusePrefix: opts.reusePrefix, sigma, copies: n, alpha: a, eps: all.slice(first * L * D, (first + n) * L * D), shape: [L, D] as [number, number] }));
+      const parts = await pool.map(cache, m2ibPartialStep, inputs);
+      const fit = sumShares(parts, L * D, opts.copies);
+      const c = compressionStep(alpha, hs, opts.beta, step === opts.steps - 1);
+      if (c.kl) trace.klLast = c.kl;
+      trace.loss.push(opts.beta * c.compression - fit.value);
+      trace.fit.push(fit.value);
+      trace.compression.push(c.compression);
+      const grad = tf.tidy(() => tf.sub(c.grad, tf.tensor3d(fit.grad, [1, L, D])));
+      const next = adam.step(alpha, grad);
+      tf.dispose([grad, c.grad, alpha]);
+      alpha = next;
+    }
+    trace.alphaFinal = (alpha.dataSync() as Float32Array).slice();
+  } finally {
+    tf.dispose([alpha, hs]);
+    adam.dispose();
+  }
+  trace.capacity = capacityPerToken(trace.klLast, L, D);
+  return trace;
+}
+
+/** The mean over all copies of the shares' sums (fit value and gradient), summed in share order in float64. */
+function sumShares(parts: { fitSum: number; grad: Float32Array }[], size: number, copies: number): { value: number; grad: Float32Array } {
+  const acc = new Float64Array(size);
+  let value = 0;
+  for (const p of parts) {
+    value += p.fitSum;
+    for (let j = 0; j < size; j++) acc[j] += p.grad[j];
+  }
+  return { value: value / copies, grad: Float32Array.from(acc, (v) => v / copies) };
+}
+
 /** Capacity per token → the map of one side (drop CLS / min-max; text: min-max over BOS … EOS, then drop them). */
 export function m2ibReadout(capacity: Float32Array, side: Side, imageSize: number): MapResult {
   if (side === 'image') {
@@ -182,8 +307,9 @@ export function m2ibReadout(capacity: Float32Array, side: Side, imageSize: numbe
 }
 
 function m2ibSide(side: Side, noise: NoiseSource | undefined, keepTrace: boolean) {
-  return (ctx: ExplainContext, o: M2ibOptions): SideResult => {
-    const trace = fitM2ib(ctx.cache, side, o, noise);
+  return async (ctx: ExplainContext, o: M2ibOptions): Promise<SideResult> => {
+    // One thread: the unchanged single-thread fit. A pool: the same fit, copies shared out.
+    const trace = ctx.pool && ctx.pool.threads > 1 ? await fitM2ibPooled(ctx.cache, ctx.pool, side, o, noise) : fitM2ib(ctx.cache, side, o, noise);
     const extra: Record<string, unknown> = { capacity: Array.from(trace.capacity), sigma2: o.sigma2, layer: o.layer, beta: o.beta };
     if (keepTrace) extra.trace = trace;
     return { map: m2ibReadout(trace.capacity, side, ctx.model.config.vision.imageSize), extra };

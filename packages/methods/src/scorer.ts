@@ -3,7 +3,9 @@
 // channels) in normalised space, so a masked pixel becomes 0 = the dataset mean colour; text
 // masks scale token embeddings (before positions), so a removed token keeps only its position.
 // Methods take a MaskScorer, so tests can inject a scorer with exactly known attributions.
-import { scorePixelMasks, scoreTokenScales, type ExplainContext } from '@ceb/core';
+// With a worker pool in the context, each batch of masks is shared out over its threads (the
+// same scores: rows are independent and every thread runs the same kernels).
+import { pooledScores, scorePixelMasks, scorePixelMasksTask, scoreTokenScales, scoreTokenScalesTask, type ExplainContext } from '@ceb/core';
 import type { Side } from '@ceb/types';
 
 export interface MaskScorer {
@@ -23,13 +25,20 @@ export const BATCH_SIZE_OPTION = {
 /** Scores masked inputs with the model: target = cos(embedding of the masked side, clean other side). */
 export function modelScorer(ctx: ExplainContext, side: Side, batchSize = 32): MaskScorer {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-  const { cache } = ctx;
+  const { cache, pool } = ctx;
+  const shared = pool && pool.threads > 1 ? pool : undefined;
   if (side === 'image') {
     const s = ctx.model.config.vision.imageSize;
-    return { maskSize: s * s, score: (masks, n) => scorePixelMasks(cache, masks, n, batchSize) };
+    const score = shared
+      ? (masks: Float32Array, n: number) => pooledScores(shared, cache, scorePixelMasksTask, masks, n, s * s, { batch: batchSize })
+      : (masks: Float32Array, n: number) => scorePixelMasks(cache, masks, n, batchSize);
+    return { maskSize: s * s, score };
   }
   const ids = ctx.pair.ids;
-  return { maskSize: ids.length, score: (masks, n) => scoreTokenScales(cache, ids, masks, n, batchSize) };
+  const score = shared
+    ? (masks: Float32Array, n: number) => pooledScores(shared, cache, scoreTokenScalesTask, masks, n, ids.length, { batch: batchSize, ids })
+    : (masks: Float32Array, n: number) => scoreTokenScales(cache, ids, masks, n, batchSize);
+  return { maskSize: ids.length, score };
 }
 
 /** Text masks keep BOS (index 0) and EOS (last): they are not caption tokens. */

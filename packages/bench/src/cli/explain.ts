@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { BACKEND_NAMES, checkOptions, describeBackend, initBackend, PairCache, withDefaults, type Attribution, type BackendName, type ModelQuirks } from '@ceb/core';
+import { BACKEND_NAMES, checkOptions, defaultThreads, describeBackend, initBackend, openPool, PairCache, parseThreads, withDefaults, type Attribution, type BackendName, type ModelQuirks } from '@ceb/core';
 import { formatMethodList, getMethod } from '@ceb/methods';
 import { heatmapOverlayPng } from '@ceb/report';
 import { encodeNpy } from '@ceb/results';
@@ -22,6 +22,8 @@ export interface ExplainArgs {
   sideOptions?: { image?: Record<string, unknown>; text?: Record<string, unknown> };
   /** Departures from standard CLIP, for parity (see core's ModelQuirks). */
   quirks?: ModelQuirks;
+  /** Threads for the pair's work (a worker pool); 'auto' = every core on wasm/cpu, 1 elsewhere. Default 1. */
+  threads?: number | 'auto';
 }
 
 export interface ExplainOutput {
@@ -30,6 +32,7 @@ export interface ExplainOutput {
   tokens: string[];
   similarity: number;
   backend: string;
+  threads: number;
 }
 
 /** Text bar for a score in [0, 1]. */
@@ -46,6 +49,8 @@ export async function runExplain(args: ExplainArgs, log: (line: string) => void 
   const bundle = await loadModelBundle(args.model, args.quirks);
   const prepared = await preparePair(bundle, args.image, args.text, { truncate: args.truncate });
   const cache = new PairCache(bundle.model, prepared.pair);
+  const threads = args.threads === 'auto' ? defaultThreads(backend.name) : (args.threads ?? 1);
+  const pool = await openPool(bundle.model, threads);
   const out = resolve(args.out);
   mkdirSync(out, { recursive: true });
   const files: string[] = [];
@@ -56,13 +61,13 @@ export async function runExplain(args: ExplainArgs, log: (line: string) => void 
   };
   try {
     const similarity = cache.similarity();
-    log(`model ${bundle.model.source.path}${quirksNote(bundle.model)} · backend ${describeBackend(backend)}`);
+    log(`model ${bundle.model.source.path}${quirksNote(bundle.model)} · backend ${describeBackend(backend)} · ${threads} thread${threads > 1 ? 's' : ''}`);
     log(`cosine similarity of the pair: ${similarity.toFixed(4)}${prepared.truncated ? ' (caption truncated)' : ''}`);
     for (const side of method.sides) {
       const options = optionsFor(side);
-      const a = await method.explain({ model: bundle.model, pair: prepared.pair, cache }, side, options);
+      const a = await method.explain({ model: bundle.model, pair: prepared.pair, cache, pool }, side, options);
       attributions.push(a);
-      const meta = { method: method.name, side, options, shape: a.shape, flat: a.flat ?? false, ms: a.ms, backend: backend.name };
+      const meta = { method: method.name, side, options, shape: a.shape, flat: a.flat ?? false, ms: a.ms, backend: backend.name, threads };
       if (side === 'image') {
         write('image-overlay.png', await heatmapOverlayPng(prepared.cropped, a.scores));
         write('image-map.npy', encodeNpy(a.scores, a.shape));
@@ -80,8 +85,9 @@ export async function runExplain(args: ExplainArgs, log: (line: string) => void 
       }
     }
     log(`wrote ${files.length} files to ${out}`);
-    return { files, attributions, tokens: prepared.tokens, similarity, backend: backend.name };
+    return { files, attributions, tokens: prepared.tokens, similarity, backend: backend.name, threads };
   } finally {
+    await pool?.close();
     cache.dispose();
     prepared.pair.pixels.dispose();
     bundle.model.dispose();
@@ -99,6 +105,7 @@ export function createExplainCommand(): Command {
     .option('--method <name>', 'method name (see --list-methods)', 'm2ib')
     .option('--out <dir>', 'output folder', 'explain-out')
     .addOption(new Option('--backend <name>', 'tensor backend').choices(BACKEND_NAMES as string[]).default('auto'))
+    .option('--threads <n>', "threads for the pair's work (a worker pool in this process); auto = every core on wasm/cpu, 1 on GPU, tfjs-node and wasm-threads", 'auto')
     .option('--layer <n>', 'block to explain at (methods with a layer option; negative counts from the end)')
     .option('--text-layer <n>', 'the layer for the text side, when it differs (e.g. M2IB on MS-CXR: --layer 9 --text-layer 7)')
     .option('--beta <x>', 'M2IB beta')
@@ -128,6 +135,7 @@ export function createExplainCommand(): Command {
       const quirks: ModelQuirks = {};
       if (o.textNoCausalMask) quirks.textCausalMask = false;
       if (o.textProjectionTwice) quirks.textProjectionTwice = true;
-      await runExplain({ model: o.model, image: o.image, text: o.text, method: o.method, out: o.out, backend: o.backend, truncate: o.truncate, options, sideOptions, quirks });
+      const threads = parseThreads(o.threads) ?? 'auto';
+      await runExplain({ model: o.model, image: o.image, text: o.text, method: o.method, out: o.out, backend: o.backend, truncate: o.truncate, options, sideOptions, quirks, threads });
     });
 }

@@ -2,6 +2,7 @@
 import type { Side } from '@ceb/types';
 import type { ClipModel } from '../model/clip';
 import type { PairCache, PairInput } from './pair-cache';
+import type { WorkerPool } from '../pool/pool';
 
 export interface Attribution {
   method: string;
@@ -25,6 +26,8 @@ export interface ExplainContext {
   pair: PairInput;
   /** Clean embeddings and hidden states of this pair, computed once and shared. */
   cache: PairCache;
+  /** Threads to share this pair's work over (`--threads`); absent = this thread alone. */
+  pool?: WorkerPool;
 }
 
 /** Where an option's value comes from and what it may be: drives CLI help and config checks. */
