@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeNpy, type GalleryMap, type GallerySample } from '@ceb/results';
 import type { RgbImage } from '@ceb/types';
-import { esc, pointLabel } from './format';
+import { esc, pointTitle } from './format';
 import { heatmapOverlayPng } from './heatmap';
 
 /** Reads a PNG the bench wrote (or any image sharp reads) as 8-bit RGB; alpha is dropped. */
@@ -67,37 +67,77 @@ const dataUri = (png: Buffer): string => `data:image/png;base64,${png.toString('
 /** CLIP BPE marks the end of a word with </w>; show the plain word. */
 const showToken = (t: string): string => t.replace(/<\/w>$/, '');
 
-/** Caption tokens with background alpha = score (clamped to [0, 1]). */
-export function shadedTokens(tokens: string[], scores: number[] | undefined): string {
-  if (!scores) return tokens.map((t) => `<span class="tok">${esc(showToken(t))}</span>`).join(' ');
-  if (scores.length !== tokens.length) {
-    return `<span class="warn">${scores.length} text scores for ${tokens.length} tokens; not shaded</span> ${tokens.map((t) => esc(showToken(t))).join(' ')}`;
+/** A text map as the gallery keeps it: the scores the metrics read and, where the run kept them, the raw values. */
+export interface TextMap {
+  scores: number[];
+  raw?: number[];
+  rawWhat?: string;
+  rawUnit?: string;
+}
+
+/** Min-max over the caption's tokens (display only); all 0 when they are equal. */
+export function displayScale(values: number[]): number[] {
+  const finite = values.filter(Number.isFinite);
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  return values.map((v) => (Number.isFinite(v) && hi > lo ? (v - lo) / (hi - lo) : 0));
+}
+
+const num = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : 'n/a');
+
+/**
+ * Caption tokens shaded for display: background alpha = the method's raw values (else its
+ * scores) scaled over the caption's tokens, so one large value outside the caption (M2IB's
+ * EOS capacity) cannot blank them. The hover text gives the raw value and the score the
+ * metrics read, which are unchanged.
+ */
+export function shadedTokens(tokens: string[], map: TextMap | undefined): string {
+  if (!map) return tokens.map((t) => `<span class="tok">${esc(showToken(t))}</span>`).join(' ');
+  const values = map.raw && map.raw.length === map.scores.length ? map.raw : map.scores;
+  if (values.length !== tokens.length) {
+    return `<span class="warn">${values.length} text scores for ${tokens.length} tokens; not shaded</span> ${tokens.map((t) => esc(showToken(t))).join(' ')}`;
   }
+  const shown = displayScale(values);
   return tokens
     .map((t, i) => {
-      const s = scores[i];
-      const a = Number.isFinite(s) ? Math.min(1, Math.max(0, s)) : 0;
-      return `<span class="tok" style="background:rgba(230,85,13,${a.toFixed(3)})" title="${esc(Number.isFinite(s) ? s.toFixed(3) : 'n/a')}">${esc(showToken(t))}</span>`;
+      const raw = values === map.raw ? `${map.rawWhat ?? 'raw'} ${num(values[i])}${map.rawUnit ? ` ${map.rawUnit}` : ''} · ` : '';
+      const title = `${raw}score ${num(map.scores[i])} · shown ${shown[i].toFixed(2)}`;
+      return `<span class="tok" style="background:rgba(230,85,13,${shown[i].toFixed(3)})" title="${esc(title)}">${esc(showToken(t))}</span>`;
     })
     .join(' ');
 }
 
-function readTextScores(file: string): number[] {
+function readTextMap(file: string): TextMap {
   let j: unknown;
   try {
     j = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
   }
-  const scores = (j as { scores?: unknown })?.scores;
-  if (!Array.isArray(scores) || !scores.every((s) => typeof s === 'number')) throw new Error(`${file}: field "scores" must be an array of numbers`);
-  return scores as number[];
+  const o = (j ?? {}) as Record<string, unknown>;
+  const numbers = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'number');
+  if (!numbers(o.scores)) throw new Error(`${file}: field "scores" must be an array of numbers`);
+  if (o.raw !== undefined && !numbers(o.raw)) throw new Error(`${file}: field "raw" must be an array of numbers`);
+  return {
+    scores: o.scores as number[],
+    ...(o.raw ? { raw: o.raw as number[] } : {}),
+    ...(typeof o.rawWhat === 'string' ? { rawWhat: o.rawWhat } : {}),
+    ...(typeof o.rawUnit === 'string' ? { rawUnit: o.rawUnit } : {}),
+  };
 }
 
 export interface GalleryColumn {
   method: string;
-  /** The sweep point to show for this method. */
+  /** The sweep point to show for this method on the image side, and on the text side. */
   point: string;
+  textPoint?: string;
+}
+
+/** Under a method's name: its point(s), saying which side each is when the sides differ. */
+function columnPoints(c: GalleryColumn): string {
+  const both = c.textPoint !== undefined && c.textPoint !== c.point;
+  const line = (p: string, side: string) => (p === 'default' ? '' : `<div class="muted">${both ? `${side}: ` : ''}${esc(pointTitle(p))}</div>`);
+  return line(c.point, 'image') + (both ? line(c.textPoint!, 'text') : '');
 }
 
 /**
@@ -129,7 +169,7 @@ export async function renderGallery(samples: GallerySample[], columns: GalleryCo
     }
     for (const c of columns) {
       const find = (side: string): GalleryMap | undefined =>
-        s.maps.find((m) => m.method === c.method && m.point === c.point && m.side === side) ??
+        s.maps.find((m) => m.method === c.method && m.point === (side === 'text' ? (c.textPoint ?? c.point) : c.point) && m.side === side) ??
         s.maps.find((m) => m.method === c.method && m.side === side);
       const im = find('image');
       const tm = find('text');
@@ -146,12 +186,12 @@ export async function renderGallery(samples: GallerySample[], columns: GalleryCo
         } else {
           figure += `<div class="nomap">no image map</div>`;
         }
-        let scores: number[] | undefined;
+        let text: TextMap | undefined;
         if (tm) {
           const file = join(s.dir, tm.file);
-          if (existsSync(file)) scores = readTextScores(file);
+          if (existsSync(file)) text = readTextMap(file);
         }
-        figure += `<figcaption>${tm ? shadedTokens(s.tokens, scores) : '<span class="muted">no text scores</span>'}</figcaption>`;
+        figure += `<figcaption data-method="${esc(c.method)}">${tm ? shadedTokens(s.tokens, text) : '<span class="muted">no text scores</span>'}</figcaption>`;
       } catch (e) {
         figure = `<div class="warn">${esc((e as Error).message)}</div>`;
       }
@@ -162,7 +202,7 @@ export async function renderGallery(samples: GallerySample[], columns: GalleryCo
     );
   }
   const head = `<tr><th>sample</th><th>input${chosen.some((s) => s.boxes.length) ? ' (ground-truth boxes)' : ''}</th>${columns
-    .map((c) => `<th>${esc(c.method)}${c.point !== 'default' ? `<div class="muted">${esc(pointLabel(c.point))}</div>` : ''}</th>`)
+    .map((c) => `<th>${esc(c.method)}${columnPoints(c)}</th>`)
     .join('')}</tr>`;
   return `<div class="scroll"><table class="gallery"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
 }

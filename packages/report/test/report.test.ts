@@ -45,53 +45,60 @@ describe('the terminal table', () => {
     expect(lines[1]).toContain('confidence-m2ib.drop ↓');
     expect(lines[1]).toContain('localisation.pointing ↑');
     // pointing of m2ib@P1 is constant 1: half-width 0
-    const m2ibLine = lines.find((l) => l.startsWith('m2ib') && l.includes(P1) && l.includes('image'))!;
-    expect(m2ibLine).toContain('1 ± 0');
-    expect(m2ibLine).toMatch(/1\.2 ± /);
-    // gradcam has no text side: one line only
+    // m2ib stands for its selected point (P1: better than P2 on every image output); gradcam has no text side
+    const m2ibLine = lines.find((l) => l.startsWith('m2ib') && l.includes('image'))!;
+    expect(m2ibLine).toContain('layer=9, beta=0.1');
+    expect(lines.some((l) => l.startsWith('m2ib') && l.includes('beta=1 '))).toBe(false);
+    // pointing of m2ib@P1 is constant 1 (tied best with gradcam: *), drop 1.2 is the best (*)
+    expect(m2ibLine).toContain('1 ± 0*');
+    expect(m2ibLine).toMatch(/1\.2\d* ± [\d.]+\*/);
     expect(lines.filter((l) => l.startsWith('gradcam'))).toHaveLength(1);
+    expect(t).toContain('* best mean · ~ not significantly different from the best');
+    expect(t).toContain('m2ib (image): shown at layer=9, beta=0.1, the best of its 2 points by average rank');
   });
 });
 
 describe('report.html', () => {
-  it('shows the hand-worked means and the bootstrap CI in the main table', () => {
-    const t = section(html, 'main-table');
-    expect(cellOf(t, 'm2ib', P1, 'image', 'localisation.pointing').text).toBe('1 [1, 1] ★');
-    expect(cellOf(t, 'm2ib', P1, 'text', 'confidence-m2ib.increase').text).toBe('40 [40, 40]');
+  it('shows the hand-worked means and the bootstrap CI in the full tables (every point)', () => {
+    const t = section(html, 'full-image');
+    const tt = section(html, 'full-text');
+    expect(cellOf(t, 'm2ib', P1, 'image', 'localisation.pointing').text).toBe('1 [1, 1]');
+    expect(cellOf(tt, 'm2ib', P1, 'text', 'confidence-m2ib.increase').text).toBe('40 [40, 40]');
     // the CI of a non-constant column: the same seeded bootstrap (seed = run seed 0) over the same values
     const ci = meanCI([1.0, 1.2, 1.4], { seed: 0 });
     expect(ci.lo).toBeGreaterThanOrEqual(1.0);
     expect(ci.hi).toBeLessThanOrEqual(1.4);
-    expect(cellOf(t, 'm2ib', P1, 'image', 'confidence-m2ib.drop').text).toBe(`1.2 [${f4(ci.lo)}, ${f4(ci.hi)}] ★`);
+    expect(cellOf(t, 'm2ib', P1, 'image', 'confidence-m2ib.drop').text).toBe(`1.2 [${f4(ci.lo)}, ${f4(ci.hi)}]`);
     // a null left out: n=2 shown because it is less than the 3 samples
-    expect(cellOf(t, 'gradcam', 'default', 'image', 'confidence-m2ib.increase').text).toBe('100 [100, 100] n=2 ★');
+    expect(cellOf(t, 'gradcam', 'default', 'image', 'confidence-m2ib.increase').text).toBe('100 [100, 100] n=2');
     expect(cellOf(t, 'gradcam', 'default', 'image', 'confidence-m2ib.drop').text).toMatch(/^4 \[/);
     expect(cellOf(t, 'gradcam', 'default', 'image', 'insertion-deletion.insertion').text).toMatch(/^0\.4 \[/);
-    expect(cellOf(t, 'gradcam', 'default', 'image', 'runtime.ms').text).toMatch(/^20 \[.*★$/);
-    // gradcam has no text side
-    expect(cellOf(t, 'gradcam', 'default', 'text', 'confidence-m2ib.drop').text).toBe('—');
-    // the main table shows m2ib's first sweep point only
-    expect(t).not.toContain(`data-point="${P2}"`);
+    expect(cellOf(t, 'gradcam', 'default', 'image', 'runtime.ms').text).toMatch(/^20 \[/);
+    // every point is in the full table; gradcam has no text side
+    expect(cellOf(t, 'm2ib', P2, 'image', 'confidence-m2ib.drop').text).toMatch(/^2 \[2, 2\]/);
+    expect(tt).not.toContain('data-method="gradcam"');
   });
 
-  it('marks the best cell per column by direction, ties all marked', () => {
-    const t = section(html, 'main-table');
-    const best = (m: string, p: string, k: string) => cellOf(t, m, p, 'image', k).cls.split(' ').includes('best');
-    expect(best('m2ib', P1, 'confidence-m2ib.drop')).toBe(true); // 1.2 < 4, lower is better
-    expect(best('gradcam', 'default', 'confidence-m2ib.drop')).toBe(false);
-    expect(best('gradcam', 'default', 'confidence-m2ib.increase')).toBe(true); // 100 > 50
-    expect(best('m2ib', P1, 'confidence-m2ib.increase')).toBe(false);
-    expect(best('m2ib', P1, 'localisation.pointing')).toBe(true); // tie at 1
-    expect(best('gradcam', 'default', 'localisation.pointing')).toBe(true);
-    expect(best('m2ib', P1, 'insertion-deletion.deletion')).toBe(true); // 0.2 < 0.25
-    expect(best('m2ib', P1, 'runtime.ms')).toBe(false); // 200 ms vs 20 ms
+  it('marks the best cell per column by direction in the overview table (ties all best), the others not significantly different with 3 samples', () => {
+    const t = section(html, 'paper-image');
+    const mark = (m: string, k: string) => new RegExp(`<tr data-method="${m}"[^>]*>[\\s\\S]*?data-key="${k.replace(/[.]/g, '\\.')}" data-mark="([a-z]+)"`).exec(t)?.[1];
+    expect(mark('m2ib', 'confidence-m2ib.drop')).toBe('best'); // 1.2 < 4, lower is better
+    expect(mark('gradcam', 'confidence-m2ib.drop')).not.toBe('best');
+    expect(mark('gradcam', 'confidence-m2ib.increase')).toBe('best'); // 100 > 50
+    expect(mark('m2ib', 'localisation.pointing')).toBe('best'); // tie at 1: both best
+    expect(mark('gradcam', 'localisation.pointing')).toBe('best');
+    expect(mark('m2ib', 'insertion-deletion.deletion')).toBe('best'); // 0.2 < 0.25
+    // 3 samples cannot make a difference significant: the others are all "tied"
+    expect(mark('gradcam', 'insertion-deletion.deletion')).toBe('tied');
+    expect(t).toMatch(/data-key="confidence-m2ib\.drop" data-mark="best"[^>]*><b>1\.2\d* ± /);
   });
 
-  it('states direction, mode and substrate in the header, and the M2IB sigma2 meaning', () => {
-    const t = section(html, 'main-table');
+  it('states direction and protocol in the header, substrate in the legend, and the M2IB sigma2 meaning', () => {
+    const t = section(html, 'paper-image');
     expect(t).toMatch(/drop <span class="arrow">↓<\/span>/);
     expect(t).toMatch(/increase <span class="arrow">↑<\/span>/);
-    expect(t).toContain('mode: m2ib · substrate: dataset mean colour');
+    expect(t).toContain('m2ib protocol');
+    expect(html).toContain('substrate: dataset mean colour');
     expect(html).toContain('sigma2 ≠ 1 means noise and prior N(0, sigma2); the official code always uses 1');
   });
 
@@ -114,20 +121,24 @@ describe('report.html', () => {
     expect(head).toContain('run with parity quirks: text tower without the causal mask; text projection applied twice');
   });
 
-  it('draws one inline SVG per chart', () => {
+  it('draws one inline SVG per chart, each with the spec its live view is made from', () => {
     const count = (re: RegExp) => (html.match(re) ?? []).length;
-    // bars: 5 image outputs + 2 text outputs; sweeps: beta varies for m2ib, on 2 sides;
-    // curves: insertion + deletion (image); ROAR (image); runtime
+    // overview: one dot + CI chart per side, a CD diagram for the image side only (the text side has one method);
+    // sweeps: beta varies for m2ib, a heat map per output (no headline declared: all) on both sides (5 + 2);
+    // details: bars for 5 image + 2 text outputs, curves insertion + deletion (image), ROAR (image), runtime
+    expect(count(/class="chart overview-chart"/g)).toBe(2);
+    expect(count(/class="chart cd-chart"/g)).toBe(1);
+    expect(html).toContain('No critical-difference diagram for the text side: needs at least 2 methods');
+    expect(count(/class="chart sweep-heatmap"/g)).toBe(7);
     expect(count(/class="chart bar-chart"/g)).toBe(7);
-    expect(count(/class="chart sweep-chart"/g)).toBe(2);
     expect(count(/class="chart curve-chart"/g)).toBe(2);
     expect(count(/class="chart dataset-chart"/g)).toBe(1);
     expect(count(/class="chart runtime-chart"/g)).toBe(1);
-    expect(count(/<svg /g)).toBe(13);
-    expect(count(/<figure class="chart[^"]*"><figcaption>.*?<\/figcaption><svg /g)).toBe(13);
+    expect(count(/<svg /g)).toBe(21);
+    expect(count(/<figure class="chart[^"]*" data-vega="1"><figcaption>.*?<\/figcaption><svg [\s\S]*?<\/svg><script type="application\/json" class="vega-spec">\{/g)).toBe(21);
     // each curve chart says which way is better for its own curve
     const curveFig = (k: string) => {
-      const i = html.indexOf(`<b>${k} (image)</b>`);
+      const i = html.indexOf(`<b>${k.replace('.', ' · ')} curve (image)</b>`);
       return html.slice(i, html.indexOf('</figure>', i));
     };
     expect(curveFig('insertion-deletion.deletion')).toContain('lower is better');
@@ -158,14 +169,20 @@ describe('report.html', () => {
     expect(px(2, 2)).not.toEqual([255, 255, 255]);
   });
 
-  it('escapes captions and tokens from files; no script at all', () => {
-    expect(html).not.toMatch(/<script/i);
+  it('escapes captions and tokens from files; without the runtime, no script runs', async () => {
     expect(html).toContain('a &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; dog &amp; cat');
     expect(html).not.toContain(CAPTION_EVIL);
-    // token "<script>" shaded, escaped
-    expect(html).toMatch(/<span class="tok" style="background:rgba\(230,85,13,0\.250\)" title="0\.250">&lt;script&gt;<\/span>/);
+    // token "<script>" shaded (scores i/4 over 5 tokens: display scaling over the caption keeps them), escaped
+    expect(html).toMatch(/<span class="tok" style="background:rgba\(230,85,13,0\.250\)" title="score 0\.25 · shown 0\.25">&lt;script&gt;<\/span>/);
     // BPE end-of-word marks removed from display
     expect(html).not.toContain('&lt;/w&gt;');
+    // the scripts: one JSON spec per chart, and vega, vega-tooltip and the boot script
+    const scripts = [...html.matchAll(/<script( [^>]*)?>/g)].map((m) => m[1] ?? '');
+    expect(scripts.filter((a) => a === ' type="application/json" class="vega-spec"')).toHaveLength(21);
+    expect(scripts.filter((a) => a === '')).toHaveLength(3);
+    const plain = await renderReport(readRun(dir), { interactive: false });
+    expect(plain).not.toMatch(/<script/i);
+    expect((plain.match(/<svg /g) ?? []).length).toBe(21);
   });
 
   it('lists the failures with their stage, sample, place and escaped reason', () => {
@@ -176,10 +193,11 @@ describe('report.html', () => {
     expect(f).toContain('NaN in gradient &lt;b&gt;at block 3&lt;/b&gt;');
   });
 
-  it('needs no network: the only http URLs are the SVG namespaces', () => {
-    const urls = [...html.matchAll(/https?:\/\/[^\s"'<>)]+/g)].map((m) => m[0]);
+  it('needs no network: outside the inlined runtime, the only http URLs are the SVG namespaces', async () => {
+    const plain = await renderReport(readRun(dir), { interactive: false });
+    const urls = [...plain.matchAll(/https?:\/\/[^\s"'<>)]+/g)].map((m) => m[0]);
     expect(new Set(urls)).toEqual(new Set(['http://www.w3.org/2000/svg', 'http://www.w3.org/1999/xlink']));
-    expect(html).not.toMatch(/<link|@import|url\(/i);
+    expect(plain).not.toMatch(/<link|@import|url\((?!#)/i); // url(#…): a gradient inside the SVG
   });
 });
 
@@ -197,10 +215,10 @@ describe('reports of merged and partial runs', () => {
     expect(merged.warnings.join('\n')).toContain('1 duplicate result record');
     expect(merged.info.finishedAt).toBe('2026-01-02T03:14:05.000Z');
     const h2 = await renderReport(merged, { now: new Date('2026-01-03T00:00:00Z') });
-    const cells = (h: string) => [...section(h, 'main-table').matchAll(/<td [^>]*>.*?<\/td>/g)].map((m) => m[0]);
+    const cells = (h: string) => [...section(h, 'full-image').matchAll(/<td [^>]*>.*?<\/td>/g), ...section(h, 'full-text').matchAll(/<td [^>]*>.*?<\/td>/g), ...section(h, 'paper-image').matchAll(/<td [^>]*>.*?<\/td>/g)].map((m) => m[0]);
     expect(cells(h2)).toEqual(cells(html));
-    // 2 methods x (5 image outputs + runtime, 2 text outputs + runtime)
-    expect(cells(h2).length).toBe(2 * 9);
+    // image: 3 rows (m2ib P1, P2, gradcam) × (5 outputs + runtime); text: 2 rows × (2 + runtime); paper image: 2 × 6
+    expect(cells(h2).length).toBe(18 + 6 + 12);
     // a folder holding the shards expands to them, and the report goes into it
     const out = await writeReport([shards]);
     expect(out).toBe(join(shards, 'report.html'));
@@ -248,7 +266,7 @@ describe('chance row', () => {
     });
     const d = await writeRunDir(mkdtempSync(join(tmpdir(), 'report-chance-')), { records: recs });
     const html = await renderReport(readRun(d));
-    const m = html.match(/<td class="num" data-side="image" data-key="localisation\.pointing" data-chance="1"[^>]*>([^<]*)<\/td>/);
+    const m = html.match(/<td class="num" data-key="localisation\.pointing" data-chance="1"[^>]*>([^<]*)<\/td>/);
     expect(m?.[1]).toBe('0.3');
     expect(html).toContain('<tr class="chance">');
     // Without chance values there is no such row.

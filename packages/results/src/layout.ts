@@ -17,6 +17,8 @@ export const FILES = {
   keptMaps: 'roar-maps',
   sampleMeta: 'sample.json',
   galleryInput: 'input.png',
+  /** The writer's lock: pid, host, start and last refresh of the one process writing the folder. */
+  lock: 'run.lock',
 } as const;
 
 export interface Shard {

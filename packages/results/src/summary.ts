@@ -3,7 +3,10 @@
  * metric output, and the runtime; what summary.json holds and the report shows.
  */
 import { meanCI } from '@ceb/stats';
-import type { ErrorRecord, MetricInfo, ResultRecord, RuntimeRow, Summary, SummaryRow } from './types';
+import { SIDES, type Side } from '@ceb/types';
+import { ALPHA, compareFamily, SampleValues, type ComparisonFamily, type Contender } from './compare';
+import { rankMethods, selectPoints, type SelectedPoint, type SideRanking } from './ranks';
+import type { ErrorRecord, MethodInfo, MetricInfo, ResultRecord, RuntimeRow, Summary, SummaryRow } from './types';
 
 /**
  * Failures as every summary counts them: distinct failed samples + errors not tied to a sample.
@@ -23,6 +26,21 @@ export interface SummarizeOptions {
   level?: number;
   runId?: string;
   failures?: number;
+  /** run.json's methods: their order, and the order of their points (records add the rest). */
+  methods?: MethodInfo[];
+  /** Paired comparisons and ranks (default true). */
+  compare?: boolean;
+  alpha?: number;
+}
+
+/** summary.json: the means and CIs, and what answers "is the difference real?" (docs/report.md). */
+export interface RunSummary extends Summary {
+  /** Per method and side, the point that stands for it (its best average rank among its points). */
+  selected?: SelectedPoint[];
+  /** Per side and output: each method at its selected point ('methods'), and each swept method's points ('sweep'). */
+  comparisons?: ComparisonFamily[];
+  /** Per side: average ranks across the headline outputs, Friedman, Nemenyi's CD. */
+  ranks?: SideRanking[];
 }
 
 function splitKey(key: string): { metric: string; output: string } {
@@ -38,7 +56,7 @@ const groupKey = (r: { method: string; side: string; point: string }): string =>
  * method x side x point for the runtime. Values enter in sampleId order, so the numbers do not
  * depend on record order (one folder and its shards give the same summary). Pure.
  */
-export function summarize(records: ResultRecord[], metricsInfo: MetricInfo[] | undefined, opts: SummarizeOptions): Summary {
+export function summarize(records: ResultRecord[], metricsInfo: MetricInfo[] | undefined, opts: SummarizeOptions): RunSummary {
   const ci = { seed: opts.seed, resamples: opts.resamples ?? 2000, level: opts.level ?? 0.95 };
   const info = new Map((metricsInfo ?? []).map((m) => [m.name, m]));
   const groups = new Map<string, ResultRecord[]>();
@@ -80,11 +98,61 @@ export function summarize(records: ResultRecord[], metricsInfo: MetricInfo[] | u
     const ms = recs.map((r) => r.ms).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     if (ms.length > 0) runtime.push({ method, side, point, ...meanCI(ms, ci) });
   }
-  return {
+  const summary: Summary = {
     ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
     samples: new Set(records.map((r) => r.sampleId)).size,
     ...(opts.failures !== undefined ? { failures: opts.failures } : {}),
     rows,
     runtime,
   };
+  return opts.compare === false ? summary : { ...summary, ...comparisons(records, metricsInfo, summary, opts) };
+}
+
+/**
+ * Methods and their points per side, in run.json's order, then in the order records first show
+ * them (records taken in sampleId order, so shards merged in any order give the same answer).
+ */
+export function pointsBySide(records: readonly ResultRecord[], methods: readonly MethodInfo[] | undefined, side: Side): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const withData = new Set(records.filter((r) => r.side === side).map((r) => groupKey(r)));
+  const add = (method: string, point: string) => {
+    if (!withData.has(groupKey({ method, side, point }))) return;
+    const ps = out.get(method) ?? [];
+    if (!ps.includes(point)) ps.push(point);
+    out.set(method, ps);
+  };
+  for (const m of methods ?? []) for (const p of m.points ?? []) add(m.name, p.key);
+  const bySample = [...records].sort((a, b) => (a.sampleId < b.sampleId ? -1 : a.sampleId > b.sampleId ? 1 : 0));
+  for (const r of bySample) if (r.side === side) add(r.method, r.point);
+  // Methods run.json lists keep their place even when records add points out of order.
+  const order = [...(methods ?? []).map((m) => m.name), ...[...out.keys()]];
+  return new Map([...new Set(order)].filter((m) => out.has(m)).map((m) => [m, out.get(m)!]));
+}
+
+/** Selected points, the 'methods' and 'sweep' comparison families, and the ranks, per side. */
+function comparisons(records: ResultRecord[], metrics: MetricInfo[] | undefined, summary: Summary, opts: SummarizeOptions): Required<Pick<RunSummary, 'selected' | 'comparisons' | 'ranks'>> {
+  const data = new SampleValues(records);
+  const index = new Map(summary.rows.map((r) => [JSON.stringify([r.method, r.side, r.point, r.key]), r]));
+  const compareOpts = { seed: opts.seed, resamples: opts.resamples ?? 2000, alpha: opts.alpha ?? ALPHA };
+  const selected: SelectedPoint[] = [];
+  const families: ComparisonFamily[] = [];
+  const ranks: SideRanking[] = [];
+  for (const side of SIDES) {
+    const points = pointsBySide(records, opts.methods, side);
+    if (points.size === 0) continue;
+    const sel = selectPoints(summary.rows, metrics, side, points);
+    selected.push(...sel);
+    const keys = [...new Set(summary.rows.filter((r) => r.side === side).map((r) => r.key))];
+    const family = (spec: { family: 'methods' | 'sweep'; method?: string; contenders: Contender[] }) => {
+      for (const key of keys) {
+        const row = (c: Contender) => index.get(JSON.stringify([c.method, side, c.point, key]));
+        const f = compareFamily(data, metrics, row, { ...spec, side, key }, compareOpts);
+        if (f) families.push(f);
+      }
+    };
+    family({ family: 'methods', contenders: sel.map(({ method, point }) => ({ method, point })) });
+    for (const [method, pts] of points) if (pts.length > 1) family({ family: 'sweep', method, contenders: pts.map((point) => ({ method, point })) });
+    ranks.push(rankMethods(summary.rows, metrics, side, sel.map(({ method, point }) => ({ method, point })), compareOpts.alpha));
+  }
+  return { selected, comparisons: families, ranks };
 }

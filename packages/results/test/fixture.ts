@@ -208,3 +208,5 @@ export async function writeRunDir(dir: string, o: WriteOptions = {}): Promise<st
   }
   return dir;
 }
+
+export * from './sweep-fixture';
