@@ -13,6 +13,7 @@ import {
   SYNTHETIC_MSCXR_FILE,
   type Sample,
   type SampleError,
+  type VerifyImages,
 } from '@ceb/datasets';
 import type { BenchConfig } from './config/schema';
 
@@ -27,6 +28,19 @@ export interface LoadedSet {
   split: string;
 }
 
+/** The data set kinds whose samples carry ground-truth boxes (what `needs: { boxes }` metrics score against). */
+const KINDS_WITH_BOXES: readonly BenchConfig['dataset']['kind'][] = ['mscxr', 'synthetic', 'tiny-imagenet'];
+
+export function datasetHasBoxes(kind: BenchConfig['dataset']['kind']): boolean {
+  return KINDS_WITH_BOXES.includes(kind);
+}
+
+/** How a data set is read: `verifyImages` as the loaders take it; `generate: false` never writes a synthetic set. */
+export interface LoadDatasetOptions {
+  verifyImages?: VerifyImages;
+  generate?: boolean;
+}
+
 /** The count and seed a synthetic set folder was generated with (its manifest), if readable. */
 function generatedWith(dir: string): { count: number; seed: number } | undefined {
   try {
@@ -38,11 +52,12 @@ function generatedWith(dir: string): { count: number; seed: number } | undefined
 }
 
 /** The synthetic set's CSV, generated first when the folder lacks the set this config asks for. */
-async function syntheticCsv(d: Extract<BenchConfig['dataset'], { kind: 'synthetic' }>, log: (s: string) => void): Promise<string> {
+async function syntheticCsv(d: Extract<BenchConfig['dataset'], { kind: 'synthetic' }>, log: (s: string) => void, generate = true): Promise<string> {
   const path = join(d.dir, SYNTHETIC_MSCXR_FILE);
   const have = existsSync(path);
   const was = generatedWith(d.dir);
   if (!have || was?.count !== d.count || was?.seed !== d.seed) {
+    if (!generate) throw new SyntheticNotGenerated(`${d.dir} does not hold the synthetic set this config asks for (${d.count} images, seed ${d.seed}); a run generates it`);
     // A set generated earlier with another count or seed is not the set this config asks for.
     const why = have ? ` (it held ${was ? `${was.count} images, seed ${was.seed}` : 'an unreadable manifest'})` : '';
     log(`generating the synthetic set (${d.count} images, seed ${d.seed}) in ${d.dir}${why}`);
@@ -52,27 +67,33 @@ async function syntheticCsv(d: Extract<BenchConfig['dataset'], { kind: 'syntheti
 }
 
 /** The data set's samples and unusable rows, by kind, and the file they were read from. */
-async function readSamples(d: BenchConfig['dataset'], log: (s: string) => void): Promise<{ samples: Sample[]; errors: SampleError[]; path: string }> {
+async function readSamples(d: BenchConfig['dataset'], log: (s: string) => void, o: LoadDatasetOptions): Promise<{ samples: Sample[]; errors: SampleError[]; path: string }> {
+  const verifyImages = o.verifyImages;
   switch (d.kind) {
     case 'synthetic': {
-      const path = await syntheticCsv(d, log);
-      return { ...(await loadMsCxr({ csv: path, imageRoot: d.dir })), path };
+      const path = await syntheticCsv(d, log, o.generate);
+      return { ...(await loadMsCxr({ csv: path, imageRoot: d.dir, verifyImages })), path };
     }
     case 'mscxr':
-      return { ...(await loadMsCxr({ csv: d.csv, imageRoot: d.imageRoot })), path: d.csv };
+      return { ...(await loadMsCxr({ csv: d.csv, imageRoot: d.imageRoot, verifyImages })), path: d.csv };
     case 'cc':
       // The CC loader samples `limit` rows itself while streaming the 3.3M-row file.
-      return { ...(await loadConceptualCaptions({ tsv: d.tsv, cacheDir: d.cacheDir, localRoot: d.localRoot, limit: d.limit, seed: d.sampleSeed })), path: d.tsv };
+      return { ...(await loadConceptualCaptions({ tsv: d.tsv, cacheDir: d.cacheDir, localRoot: d.localRoot, limit: d.limit, seed: d.sampleSeed, verifyImages })), path: d.tsv };
     case 'tiny-imagenet':
-      return { ...(await loadTinyImageNet({ root: d.root, perClass: d.perClass, caption: d.caption })), path: d.root };
+      return { ...(await loadTinyImageNet({ root: d.root, perClass: d.perClass, caption: d.caption, verifyImages })), path: d.root };
     case 'flickr8k':
-      return { ...(await loadFlickr8k({ root: d.root, split: d.flickrSplit })), path: d.root };
+      return { ...(await loadFlickr8k({ root: d.root, split: d.flickrSplit, verifyImages })), path: d.root };
   }
 }
 
-export async function loadDataset(cfg: BenchConfig, log: (s: string) => void = () => {}): Promise<LoadedSet> {
+/** A synthetic set that is not generated yet (and the caller asked not to generate it). */
+export class SyntheticNotGenerated extends Error {
+  override name = 'SyntheticNotGenerated';
+}
+
+export async function loadDataset(cfg: BenchConfig, log: (s: string) => void = () => {}, opts: LoadDatasetOptions = {}): Promise<LoadedSet> {
   const d = cfg.dataset;
-  const loaded = await readSamples(d, log);
+  const loaded = await readSamples(d, log, opts);
   const path = loaded.path;
   let samples = loaded.samples;
   if (d.limit && d.kind !== 'cc' && samples.length > d.limit) {

@@ -1,5 +1,6 @@
-// The end of a run: read the folder with its shards, compute the summary once (summary.json,
-// the terminal table and the report all show it), render report.html.
+// The end of a run: read the folder with its shards, compute the summary once — means, CIs,
+// the paired comparisons and ranks (summary.json, the terminal table with its significance
+// marks and the report all show it) — render report.html.
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { countFailures, FILES, readRuns, summarize } from '@ceb/results';
@@ -9,7 +10,7 @@ import type { BenchConfig } from './config/schema';
 export async function finishRun(dir: string, cfg: Pick<BenchConfig, 'seed' | 'gallery'>, opts: { report: boolean; log: (s: string) => void }): Promise<string> {
   const run = readRuns([dir]);
   const failures = countFailures(run.errors);
-  const summary = summarize(run.records, run.info.metrics, { seed: cfg.seed, runId: run.info.runId, failures: failures.total });
+  const summary = summarize(run.records, run.info.metrics, { seed: cfg.seed, runId: run.info.runId, failures: failures.total, methods: run.info.methods });
   const file = {
     ...summary,
     dataset: run.datasetMetrics.map((d) => ({ metric: d.metric, method: d.method, side: d.side, point: d.point, values: d.values, n: d.n })),
@@ -21,7 +22,10 @@ export async function finishRun(dir: string, cfg: Pick<BenchConfig, 'seed' | 'ga
   opts.log(formatSummaryTable({ ...summary, rows: summary.rows.filter((r) => headline.get(r.metric)?.includes(r.output) ?? true) }));
   const comparison = formatComparison(run, summary);
   if (comparison) opts.log(`\n${comparison}`);
-  opts.log(`${run.records.length} records, ${failures.total} failures${failures.warnings ? ` and ${failures.warnings} warnings` : ''} (errors.jsonl), summary: ${relative(process.cwd(), join(dir, FILES.summary))}`);
+  // What the reader tolerated (a cut last line, duplicates across shards) is said here too, not only in the report.
+  for (const w of run.warnings) opts.log(`warning: ${w}`);
+  const listed = failures.records + failures.warnings > 0 ? ` (listed in ${FILES.errors})` : '';
+  opts.log(`${run.records.length} records, ${failures.total} failures${failures.warnings ? ` and ${failures.warnings} warnings` : ''}${listed}, summary: ${relative(process.cwd(), join(dir, FILES.summary))}`);
   if (opts.report) {
     const html = await writeReport([dir], { seed: cfg.seed, galleryLimit: cfg.gallery.samples, out: join(dir, FILES.report), run, summary });
     opts.log(`report: ${relative(process.cwd(), html)}`);

@@ -2,7 +2,7 @@
 // metrics that apply to it; one record per sample × unit, appended as it is made. Holds no
 // method or metric logic: it reads what the plan resolved and what metrics declare.
 import sharp from 'sharp';
-import { mapBoxToModel, PairCache, type Attribution, type PairInput } from '@ceb/core';
+import { mapBoxToModel, PairCache, type Attribution, type PairInput, type WorkerPool } from '@ceb/core';
 import type { Sample } from '@ceb/datasets';
 import type { GalleryMap, ResultRecord, RunStore } from '@ceb/results';
 import type { Box } from '@ceb/types';
@@ -24,6 +24,8 @@ export interface PairPhase {
   /** Called for the units whose maps a dataset metric keeps (see `keptUnits`). */
   keepMap?: MapSink;
   progress: Progress;
+  /** --threads: the worker pool each pair's explanations share their work over (absent: this thread alone). */
+  pool?: WorkerPool;
 }
 
 /** The units whose image maps some dataset metric of the plan re-uses. */
@@ -54,7 +56,7 @@ async function runSample(p: PairPhase, s: Sample, inGallery: boolean, todo: Plan
     return 0;
   }
   const { model } = p.bundle;
-  const boxes = (s.boxes ?? []).map((b) => mapBoxToModel(b, prepared.original, model.config.vision.imageSize)).filter((b): b is Box => b !== null);
+  const boxes = modelBoxes(p, s, prepared.original, todo);
   const cache = new PairCache(model, prepared.pair);
   const galleryMaps: GalleryMap[] = [];
   let n = 0;
@@ -63,7 +65,7 @@ async function runSample(p: PairPhase, s: Sample, inGallery: boolean, todo: Plan
       const ids = { sampleId: s.id, method: unit.method, side: unit.side, point: unit.point.key };
       let a: Attribution;
       try {
-        a = await unit.explainer.explain({ model, pair: prepared.pair, cache }, unit.side, unit.point.options);
+        a = await unit.explainer.explain({ model, pair: prepared.pair, cache, pool: p.pool }, unit.side, unit.point.options);
       } catch (e) {
         p.store.appendError({ stage: 'explain', ...ids, file: s.imagePath, reason: (e as Error).message });
         continue;
@@ -72,7 +74,7 @@ async function runSample(p: PairPhase, s: Sample, inGallery: boolean, todo: Plan
       p.store.appendResult({ ...ids, options: unit.point.options, ...scored, flat: a.flat ?? false, ms: a.ms, metricMs: scored.metricMs, backend: p.backend, seed: p.cfg.seed, shard: p.shardIndex });
       n++;
       if (kept.has(unit)) p.keepMap?.(unit, s.id, a);
-      if (inGallery) galleryMaps.push(p.store.writeGalleryMap(s.id, unit.method, unit.point.key, unit.side, a.scores, a.shape));
+      if (inGallery) galleryMaps.push(p.store.writeGalleryMap(s.id, unit.method, unit.point.key, unit.side, a.scores, a.shape, a.extra));
     }
     if (inGallery && galleryMaps.length) {
       const { width, height, data } = prepared.cropped;
@@ -84,6 +86,30 @@ async function runSample(p: PairPhase, s: Sample, inGallery: boolean, todo: Plan
     prepared.pair.pixels.dispose();
   }
   return n;
+}
+
+/**
+ * The sample's boxes in model-input pixels. A valid box (inside its image) can still fall
+ * outside the model's centre crop: the metrics that need boxes then leave this sample out — or
+ * score it against the boxes that are left — and errors.jsonl says so, once per sample and metric.
+ */
+function modelBoxes(p: PairPhase, s: Sample, original: { width: number; height: number }, todo: PlanUnit[]): Box[] {
+  const size = p.bundle.model.config.vision.imageSize;
+  const mapped = (s.boxes ?? []).map((b) => mapBoxToModel(b, original, size));
+  const boxes = mapped.filter((b): b is Box => b !== null);
+  const lost = mapped.length - boxes.length;
+  if (lost === 0) return boxes;
+  const needing = new Set(todo.flatMap((u) => u.metrics.filter((m) => m.metric.needs?.boxes).map((m) => m.name)));
+  const crop = `the model sees the central ${size}×${size} crop of the ${original.width}×${original.height} image resized so its shorter side is ${size}`;
+  for (const metric of needing) {
+    const where = { stage: 'metric', sampleId: s.id, metric, file: s.source.file, row: s.source.row };
+    if (boxes.length === 0) {
+      p.store.appendError({ ...where, reason: `${lost === 1 ? 'its box lies' : `all ${lost} boxes lie`} outside the model's centre crop (${crop}): ${metric} left out for this sample` });
+    } else {
+      p.store.appendError({ ...where, severity: 'warning', reason: `${lost} of ${mapped.length} boxes lie outside the model's centre crop (${crop}): ${metric} scored against the other ${boxes.length}` });
+    }
+  }
+  return boxes;
 }
 
 /** `<metric>.<output>` keys; NaN / ±Infinity become null (undefined for this pair). */

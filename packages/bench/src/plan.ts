@@ -2,12 +2,13 @@
 // point (a unit) with its options resolved and checked, the pair metrics that apply to each
 // with their params resolved, and each dataset metric with the units it evaluates. The
 // phases only walk the plan; nothing downstream asks the raw config which metric applies.
-import type { OptionValues } from '@ceb/core';
+import { resolveLayer, type OptionSpec, type OptionValues } from '@ceb/core';
 import { METHODS, type AnyExplainer } from '@ceb/methods';
 import { METRICS, resolveParams, type DatasetMetric, type Metric, type PairMetric, type ParamValues } from '@ceb/eval';
 import type { Side } from '@ceb/types';
 import type { BenchConfig } from './config/schema';
 import { methodPoints, type SweepPoint } from './config/sweep';
+import type { ModelGeometry } from './geometry';
 
 export interface PlannedMetric<M extends Metric = PairMetric> {
   name: string;
@@ -95,4 +96,65 @@ export function methodsOf(plan: RunPlan): { name: string; sides: Side[]; points:
     const note = units[0].explainer.note;
     return { name, sides, points: units.filter((u) => u.side === sides[0]).map((u) => ({ key: u.point.key, options: u.point.options })), ...(note ? { note } : {}) };
   });
+}
+
+/** A setting that cannot run on any sample of this model or data set: the key path, its value and why. */
+export interface PlanProblem {
+  key: string;
+  value: unknown;
+  message: string;
+}
+
+/** Where a unit's option value comes from in the config: the side block, the method's entry, or the default. */
+function optionPath(cfg: BenchConfig, u: PlanUnit, key: string): string {
+  const entry = cfg.methods[u.method] ?? {};
+  if ((entry[u.side] as Record<string, unknown> | undefined)?.[key] !== undefined) return `methods.${u.method}.${u.side}.${key}`;
+  return entry[key] !== undefined ? `methods.${u.method}.${key}` : `methods.${u.method}.${key} (its default)`;
+}
+
+/** Every layer option of every unit against the explained tower's blocks (out of range, or a last block the method refuses). */
+function layerProblems(plan: RunPlan, cfg: BenchConfig, g: ModelGeometry): PlanProblem[] {
+  const out = new Map<string, PlanProblem>();
+  for (const u of plan.units) {
+    const tower = u.side === 'image' ? g.vision : g.text;
+    for (const [key, spec] of Object.entries(u.explainer.options as Record<string, OptionSpec>)) {
+      if (!spec.layer) continue;
+      const value = u.point.options[key] as number;
+      const path = optionPath(cfg, u, key);
+      try {
+        resolveLayer(spec.layer, value, tower.numLayers, `${path}:`, u.side === 'image' ? 'vision' : 'text');
+      } catch (e) {
+        const message = `${(e as Error).message} (${u.method}, ${u.side} side; ${tower.numLayers} blocks per ${g.source})`;
+        out.set(`${path}|${value}|${u.side}`, { key: path, value, message });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * What cannot pass on any sample, found from the plan, the model's geometry and the data set's
+ * kind before any work: a layer out of range or refused, a metric that needs boxes on a data set
+ * without them. `--dry-run` prints them; a real run stops on them.
+ */
+export function checkPlan(plan: RunPlan, cfg: BenchConfig, geometry: ModelGeometry, datasetHasBoxes: boolean): PlanProblem[] {
+  const problems = layerProblems(plan, cfg, geometry);
+  if (!datasetHasBoxes) {
+    for (const m of plan.pairMetrics) {
+      if (!m.metric.needs?.boxes || !plan.units.some((u) => u.metrics.includes(m))) continue;
+      problems.push({ key: `metrics.${m.name}`, value: cfg.metrics[m.name] ?? {}, message: `metrics.${m.name}: needs ground-truth boxes, and a "${cfg.dataset.kind}" data set has none; drop it from this config` });
+    }
+  }
+  return problems;
+}
+
+/** A plan that cannot run: every problem, one per line. */
+export class PlanError extends Error {
+  override name = 'PlanError';
+  constructor(
+    readonly problems: PlanProblem[],
+    where: string,
+  ) {
+    super(`${where}: the plan cannot run on this model / data set (nothing was started):\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
+  }
 }

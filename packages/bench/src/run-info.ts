@@ -44,6 +44,8 @@ export interface RunInfoInput {
   shard: Shard;
   plan: RunPlan;
   comparison?: PublishedComparison;
+  /** Threads each pair's work was shared over in this process (--threads). */
+  threads?: number;
 }
 
 export function buildRunInfo(i: RunInfoInput): RunInfo & { config: BenchConfig } {
@@ -63,7 +65,7 @@ export function buildRunInfo(i: RunInfoInput): RunInfo & { config: BenchConfig }
       text: { hiddenSize: model.config.text.hiddenSize, numLayers: model.config.text.numLayers },
     },
     dataset: { name: set.name, kind: set.kind, path: set.path, samples: i.samples, split: set.split },
-    backend: i.backend,
+    backend: { ...i.backend, threads: i.threads ?? 1 },
     hardware: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
     seed: cfg.seed,
     shard: i.shard,

@@ -116,6 +116,21 @@ function formatZodError(err: z.ZodError, file: string): string {
     .join('\n');
 }
 
+/**
+ * checkOptions for values from a YAML file: there a number is written as a number, so a quoted
+ * "9" for a number option is an error (as it is for `seed`), not parsed as the CLI's strings are.
+ */
+function checkConfigValues(specs: Record<string, OptionSpec>, values: Record<string, unknown>, where: string): void {
+  for (const [k, x] of Object.entries(values)) {
+    const spec = specs[k];
+    if (spec && spec.type !== 'string' && typeof x === 'string') {
+      const what = spec.type === 'boolean' ? 'true or false' : spec.type === 'integer' ? 'an integer' : 'a number';
+      throw new Error(`${where}.${k}: expected ${what}, got the string ${JSON.stringify(x)} (write it without quotes)`);
+    }
+  }
+  checkOptions(specs, values, where);
+}
+
 /** Checks method names, their option values (every element of a sweep list) and metric params. */
 function checkRegistries(cfg: BenchConfig, file: string): void {
   const problems: string[] = [];
@@ -139,7 +154,7 @@ function checkRegistries(cfg: BenchConfig, file: string): void {
     for (const [where, opts] of [[`methods.${name}`, shared], [`methods.${name}.image`, image ?? {}], [`methods.${name}.text`, text ?? {}]] as const) {
       for (const [k, v] of Object.entries(opts)) {
         const values = Array.isArray(v) ? v : [v];
-        values.forEach((x, i) => tryCheck(() => checkOptions(specs, { [k]: x }, Array.isArray(v) ? `${where}[${i}]` : where)));
+        values.forEach((x, i) => tryCheck(() => checkConfigValues(specs, { [k]: x }, Array.isArray(v) ? `${where}[${i}]` : where)));
       }
     }
     if ((image && !method.sides.includes('image')) || (text && !method.sides.includes('text'))) {
@@ -154,7 +169,7 @@ function checkRegistries(cfg: BenchConfig, file: string): void {
       continue;
     }
     const { methods, ...rest } = params ?? {};
-    tryCheck(() => checkOptions(metric.params, rest, `metrics.${name}`));
+    tryCheck(() => checkConfigValues(metric.params, rest, `metrics.${name}`));
     for (const m of methods ?? []) {
       if (!(m in cfg.methods)) problems.push(`${file}: metrics.${name}.methods: "${m}" is not one of the run's methods (${Object.keys(cfg.methods).join(', ')})`);
     }
@@ -166,7 +181,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Paths in a config are relative to the config file's folder. */
+/** Relative paths of a config, resolved against `base` (see loadConfig for which folder that is). */
 function resolvePaths(cfg: BenchConfig, base: string): BenchConfig {
   const r = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const d = cfg.dataset;
@@ -201,10 +216,35 @@ export function loadConfig(path: string): BenchConfig {
   } catch (e) {
     throw new ConfigError(`${path}: not valid YAML: ${(e as Error).message}`);
   }
-  // Paths resolve against the repository-style root: the folder above configs/, or the config's own folder.
+  // Relative paths resolve against the folder above configs/ when the config lies in a folder
+  // named configs (the repository root for the shipped ones), else against the config's own folder.
   const dir = dirname(resolve(path));
   const base = dir.endsWith('/configs') ? dirname(dir) : dir;
   return parseConfig(raw, path, base);
+}
+
+/** What is missing of a config's inputs, each with how to get it: the model, and the data files. */
+export function missingInputs(cfg: BenchConfig, file: string): { model: string[]; data: string[] } {
+  const model: string[] = [];
+  const data: string[] = [];
+  if (!existsSync(cfg.model)) {
+    model.push(
+      `model: ${cfg.model} does not exist. The shipped model is models/synth-clip (pnpm train:tiny rebuilds it); a Hugging Face CLIP folder (config.json, model.safetensors, vocab.json, merges.txt) or an OpenAI/PyTorch checkpoint file works too — see the comments in ${file}.`,
+    );
+  }
+  const d = cfg.dataset;
+  if (d.kind === 'mscxr') {
+    if (!existsSync(d.csv)) data.push(`dataset.csv: ${d.csv} does not exist. MS-CXR is on PhysioNet (credentialed access): download MS_CXR_Local_Alignment_v1.1.0.csv — see the comments in ${file}.`);
+    if (!existsSync(d.imageRoot)) data.push(`dataset.imageRoot: ${d.imageRoot} does not exist. It is the MIMIC-CXR-JPG root (the folder holding files/p10/…), from PhysioNet.`);
+  } else if (d.kind === 'cc') {
+    if (!existsSync(d.tsv)) data.push(`dataset.tsv: ${d.tsv} does not exist. Download Validation_GCC-1.1.0-Validation.tsv from the Conceptual Captions site, then pnpm data fetch-cc --tsv … --out <cacheDir>.`);
+    if (d.cacheDir && !existsSync(d.cacheDir)) data.push(`dataset.cacheDir: ${d.cacheDir} does not exist. Fill it with: pnpm data fetch-cc --tsv ${d.tsv} --out ${d.cacheDir}`);
+  } else if (d.kind === 'tiny-imagenet') {
+    if (!existsSync(d.root)) data.push(`dataset.root: ${d.root} does not exist. It is the unpacked tiny-imagenet-200 folder (wnids.txt, words.txt, val/) from cs231n.stanford.edu/tiny-imagenet-200.zip — see the comments in ${file}.`);
+  } else if (d.kind === 'flickr8k') {
+    if (!existsSync(d.root)) data.push(`dataset.root: ${d.root} does not exist. It holds Flickr8k.token.txt, the Flickr_8k.*Images.txt split files and Flicker8k_Dataset/ (Flickr8k_text.zip and Flickr8k_Dataset.zip) — see the comments in ${file}.`);
+  }
+  return { model, data };
 }
 
 /**
@@ -212,23 +252,7 @@ export function loadConfig(path: string): BenchConfig {
  * to get it.
  */
 export function checkInputsExist(cfg: BenchConfig, file: string): void {
-  const missing: string[] = [];
-  if (!existsSync(cfg.model)) {
-    missing.push(
-      `model: ${cfg.model} does not exist. The shipped model is models/synth-clip (pnpm train:tiny rebuilds it); a Hugging Face CLIP folder (config.json, model.safetensors, vocab.json, merges.txt) or an OpenAI/PyTorch checkpoint file works too — see the comments in ${file}.`,
-    );
-  }
-  const d = cfg.dataset;
-  if (d.kind === 'mscxr') {
-    if (!existsSync(d.csv)) missing.push(`dataset.csv: ${d.csv} does not exist. MS-CXR is on PhysioNet (credentialed access): download MS_CXR_Local_Alignment_v1.1.0.csv — see the comments in ${file}.`);
-    if (!existsSync(d.imageRoot)) missing.push(`dataset.imageRoot: ${d.imageRoot} does not exist. It is the MIMIC-CXR-JPG root (the folder holding files/p10/…), from PhysioNet.`);
-  } else if (d.kind === 'cc') {
-    if (!existsSync(d.tsv)) missing.push(`dataset.tsv: ${d.tsv} does not exist. Download Validation_GCC-1.1.0-Validation.tsv from the Conceptual Captions site, then pnpm data fetch-cc --tsv … --out <cacheDir>.`);
-    if (d.cacheDir && !existsSync(d.cacheDir)) missing.push(`dataset.cacheDir: ${d.cacheDir} does not exist. Fill it with: pnpm data fetch-cc --tsv ${d.tsv} --out ${d.cacheDir}`);
-  } else if (d.kind === 'tiny-imagenet') {
-    if (!existsSync(d.root)) missing.push(`dataset.root: ${d.root} does not exist. It is the unpacked tiny-imagenet-200 folder (wnids.txt, words.txt, val/) from cs231n.stanford.edu/tiny-imagenet-200.zip — see the comments in ${file}.`);
-  } else if (d.kind === 'flickr8k') {
-    if (!existsSync(d.root)) missing.push(`dataset.root: ${d.root} does not exist. It holds Flickr8k.token.txt, the Flickr_8k.*Images.txt split files and Flicker8k_Dataset/ (Flickr8k_text.zip and Flickr8k_Dataset.zip) — see the comments in ${file}.`);
-  }
+  const { model, data } = missingInputs(cfg, file);
+  const missing = [...model, ...data];
   if (missing.length) throw new ConfigError(`cannot start: ${missing.join('\n')}`);
 }

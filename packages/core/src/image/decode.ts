@@ -11,6 +11,10 @@
  *   the reference pixels are the stored ones. sharp only rotates when asked (autoOrient), so we
  *   do not ask.
  * - an embedded ICC profile is ignored (PIL does not colour-manage on open either).
+ * - CMYK (JPEGs from print workflows) becomes RGB by PIL's own formula, not through a colour
+ *   profile: R = (255 − K) − C·(255 − K)/255 in PIL's rounding (cmykToRgb). libvips hands over
+ *   the CMYK values PIL's JPEG reader sees (both read Adobe-inverted CMYK), so the result is
+ *   PIL's convert('RGB') exactly (docs/preprocessing.md).
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
@@ -39,14 +43,17 @@ export async function decodeImage(input: string | Buffer | Uint8Array, name?: st
   if (bytes.length === 0) throw new Error(`Cannot decode image "${label}": it is empty (0 bytes)`);
 
   let raw: { data: Buffer; info: sharp.OutputInfo };
+  let cmyk = false;
   try {
     // failOn 'error': a truncated JPEG is still an error, but harmless warnings are not.
-    raw = await sharp(bytes, { ignoreIcc: true, failOn: 'error' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const img = sharp(bytes, { ignoreIcc: true, failOn: 'error' });
+    cmyk = (await img.metadata()).space === 'cmyk';
+    // CMYK stays CMYK here (sharp would otherwise convert it through a CMYK profile): cmykToRgb does PIL's conversion.
+    raw = await (cmyk ? img.pipelineColourspace('cmyk').toColourspace('cmyk') : img).raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new Error(`Cannot decode image "${label}": ${(e as Error).message}`, { cause: e });
   }
+  if (cmyk) return { width: raw.info.width, height: raw.info.height, data: cmykToRgb(raw.data, raw.info.width * raw.info.height, raw.info.channels) };
   const { width, height, channels } = raw.info;
   const src = raw.data;
   // sharp's raw output is 8-bit sRGB by default (16-bit input is reduced to its high byte, so
@@ -77,4 +84,22 @@ export async function decodeImage(input: string | Buffer | Uint8Array, name?: st
     throw new Error(`Cannot decode image "${label}": unsupported channel count ${channels}`);
   }
   return { width, height, data };
+}
+
+/**
+ * PIL's CMYK → RGB (libImaging/Convert.c, cmyk2rgb, python-pillow/Pillow@4e5f09f, lines 541–553):
+ * nk = 255 − K, each of R, G, B = clip(nk − MULDIV255(C|M|Y, nk)) with MULDIV255(a, b) =
+ * (t + (t >> 8)) >> 8 for t = a·b + 128 (ImagingUtils.h:20).
+ */
+export function cmykToRgb(src: Uint8Array, pixels: number, channels = 4): Uint8Array {
+  const out = new Uint8Array(pixels * 3);
+  for (let i = 0; i < pixels; i++) {
+    const p = i * channels;
+    const nk = 255 - src[p + 3];
+    for (let c = 0; c < 3; c++) {
+      const t = src[p + c] * nk + 128;
+      out[i * 3 + c] = Math.max(0, Math.min(255, nk - (((t >> 8) + t) >> 8)));
+    }
+  }
+  return out;
 }
