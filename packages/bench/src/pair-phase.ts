@@ -135,7 +135,7 @@ async function scoreUnit(
     if (metric.needs?.boxes && on.boxes.length === 0) continue; // no ground truth for this sample
     const t0 = performance.now();
     try {
-      const r = await metric.evaluate({ model: p.bundle.model, pair: on.pair, cache: on.cache, attribution: on.attribution, sample: { boxes: on.boxes } }, params);
+      const r = await metric.evaluate({ model: p.bundle.model, pair: on.pair, cache: on.cache, attribution: on.attribution, sample: { boxes: on.boxes }, pool: p.pool }, params);
       Object.assign(values, prefixed(name, r.values));
       Object.assign(curves, prefixed(name, r.curves ?? {}));
       Object.assign(chance, prefixed(name, r.chance ?? {}));

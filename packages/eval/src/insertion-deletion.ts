@@ -3,7 +3,7 @@
 // become the substrate; insertion: from the substrate (a blurred copy for images, all
 // tokens removed for text), `step` units per iteration are restored. The score is taken at
 // every step including the first and last; AUC = (Σ s − s₀/2 − s_last/2)/(n − 1).
-import { scoreIdRows, scoreImages, scoreTokenScales, type PairCache } from '@ceb/core';
+import { pooledScores, scoreIdRows, scoreImages, scoreImagesTask, scoreTokenScales, type PairCache, type WorkerPool } from '@ceb/core';
 import { blurCHW, checkImageMap, checkTextScores, curveAuc, rankDescending, type BlurPadding } from './perturb';
 import { resolveParams, type MetricResult, type PairMetric } from './types';
 
@@ -13,13 +13,14 @@ export type ImageScorer = (images: Float32Array[]) => Promise<number[]>;
 export type TokenScorer = (keeps: Float32Array[]) => Promise<number[]>;
 export type TextSubstrate = 'id0' | 'zero-embedding';
 
-/** The pair's target of whole images. */
-export function imageScorer(cache: PairCache, batch = 16): ImageScorer {
+/** The pair's target of whole images; with a pool of several threads, each call's images are shared out over it (the same scores). */
+export function imageScorer(cache: PairCache, batch = 16, pool?: WorkerPool): ImageScorer {
   return async (images) => {
     const size = images[0]?.length ?? 0;
     const flat = new Float32Array(images.length * size);
     images.forEach((im, j) => flat.set(im, j * size));
-    return Array.from(await scoreImages(cache, flat, images.length, batch));
+    const scores = pool && pool.threads > 1 ? await pooledScores(pool, cache, scoreImagesTask, flat, images.length, size, { batch }) : await scoreImages(cache, flat, images.length, batch);
+    return Array.from(scores);
   };
 }
 
@@ -174,7 +175,7 @@ export const insertionDeletion: PairMetric<InsertionDeletionParams> = {
         p.insertionStart === 'substrate'
           ? new Float32Array(image.length) // 0 in normalised space, as deletion's substrate
           : blurCHW(image, c, s, s, { size: p.blurSize, sigma: p.blurSigma, padding: p.blurPadding });
-      curves = await imageCurves({ image, channels: c, map: a.scores, start, step: p.step, score: imageScorer(cache, p.batch), chunk: p.batch });
+      curves = await imageCurves({ image, channels: c, map: a.scores, start, step: p.step, score: imageScorer(cache, p.batch, ctx.pool), chunk: p.batch });
     } else {
       checkTextScores(a.scores, pair.ids);
       curves = await tokenCurves({ scores: a.scores, step: p.textStep, score: tokenScorer(cache, p.textSubstrate, p.batch) });

@@ -3,7 +3,7 @@
 // sample must have for it to apply, its curves and their axes, the protocol it reproduces —
 // so the bench and the report read declarations, never names. Per-pair metrics score one
 // explanation at a time; dataset metrics (ROAR, model randomisation) run over the whole set.
-import { resolveOptions, type Attribution, type ClipModel, type Explainer, type OptionSpec, type PairCache, type PairInput } from '@ceb/core';
+import { resolveOptions, type Attribution, type ClipModel, type Explainer, type OptionSpec, type PairCache, type PairInput, type WorkerPool } from '@ceb/core';
 import type { Sample } from '@ceb/datasets';
 import type { Box, Side } from '@ceb/types';
 
@@ -26,6 +26,8 @@ export interface PairMetricContext {
   attribution: Attribution;
   /** Boxes already mapped to model input pixels (localisation needs them). */
   sample?: { boxes?: Box[] };
+  /** --threads: a pool to share a metric's forward passes over (absent: this thread alone). */
+  pool?: WorkerPool;
 }
 
 export type ParamValues = Record<string, number | boolean | string>;

@@ -222,3 +222,20 @@ describe('no tensor leaks across pairs', () => {
     expect(counts[1]).toBe(counts[0]);
   });
 });
+
+describe('insertion / deletion on a worker pool', () => {
+  it('shares its image forward passes over two threads and gives exactly the curves of one thread', async () => {
+    const { WorkerPool } = await import('@ceb/core');
+    const pool = await WorkerPool.start(model, { threads: 2 });
+    try {
+      const attribution = imageAttr(ramp());
+      const params = { step: Math.floor((S * S) / 6), batch: 4 };
+      const alone = await insertionDeletion.evaluate({ model, pair, cache, attribution }, params);
+      const shared = await insertionDeletion.evaluate({ model, pair, cache, attribution, pool }, params);
+      expect(shared.curves).toEqual(alone.curves);
+      expect(shared.values).toEqual(alone.values);
+    } finally {
+      await pool.close();
+    }
+  });
+});
