@@ -128,8 +128,12 @@ export function lineSpec(
   opts: { points?: boolean; xScale?: 'linear' | 'log'; tooltip?: boolean } = {},
 ): TopLevelSpec {
   const values = data.filter((d) => Number.isFinite(d.y) && Number.isFinite(d.x)).map((d) => ({ ...d, dashed: d.dashed ? 'dashed' : 'solid' }));
-  const x = { field: 'x', type: 'quantitative' as const, title: xTitle, scale: { type: opts.xScale ?? 'linear', zero: false }, axis: { format: '~r' } };
-  const color = { field: 'series', type: 'nominal' as const, title: null, sort: null, legend: { symbolOpacity: 1 } };
+  // An integer x (blocks randomised) gets integer ticks; more than ten series (every method
+  // of a run) would repeat the default palette's ten colours, so they get twenty.
+  const integerX = values.length > 0 && values.every((d) => Number.isInteger(d.x));
+  const x = { field: 'x', type: 'quantitative' as const, title: xTitle, scale: { type: opts.xScale ?? 'linear', zero: false }, axis: { format: '~r', ...(integerX ? { tickMinStep: 1 } : {}) } };
+  const seriesCount = new Set(values.map((d) => d.series)).size;
+  const color = { field: 'series', type: 'nominal' as const, title: null, sort: null, legend: { symbolOpacity: 1 }, ...(seriesCount > 10 ? { scale: { scheme: 'tableau20' } } : {}) };
   const layers: unknown[] = [];
   if (values.some((d) => d.lo !== undefined && Number.isFinite(d.lo))) {
     layers.push({
