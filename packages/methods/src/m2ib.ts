@@ -6,10 +6,7 @@ import {
   Adam,
   cosineRows,
   defineTask,
-  dropSpecialTokens,
-  minMax,
   splitRuns,
-  tokenScoresToImageMap,
   type ExplainContext,
   type OptionSpec,
   type OptionsOf,
@@ -17,7 +14,8 @@ import {
   type WorkerPool,
 } from '@ceb/core';
 import type { Side } from '@ceb/types';
-import { defineExplainer, type MapResult, type SideResult } from './common';
+import { defineExplainer, imageMapFromTokens, type MapResult, type SideResult } from './common';
+import { nansumRows, textMapOverAllTokens } from './readouts';
 
 export { ADAM } from '@ceb/core';
 
@@ -111,74 +109,94 @@ function bottleneck(cache: PairCache, side: Side, opts: Pick<M2ibOptions, 'layer
   return { prefix, rest };
 }
 
-/** Sum over D of the KL per token, ignoring NaN (nansum, as the official readout). */
-function capacityPerToken(kl: Float32Array, L: number, D: number): Float32Array {
-  const capacity = new Float32Array(L);
-  for (let l = 0; l < L; l++) {
-    let s = 0;
-    for (let d = 0; d < D; d++) {
-      const v = kl[l * D + d];
-      if (!Number.isNaN(v)) s += v;
-    }
-    capacity[l] = s;
-  }
-  return capacity;
+/** z = lam·h + (1 − lam)·σ·ε, lam = sigmoid(alpha): the noise has the prior's variance. */
+function noisyState(h: tf.Tensor, alpha: tf.Tensor, sigma: number, e: tf.Tensor): tf.Tensor3D {
+  const lam = tf.sigmoid(alpha);
+  return tf.add(tf.mul(h, lam), tf.mul(tf.mul(tf.sub(1, lam), sigma), e)) as tf.Tensor3D;
+}
+
+/** The fit term of one step: the mean over the copies of cos(embedding of the noisy state, other side), and its gradient w.r.t. the mask logits. */
+type FitTerm = (alpha: tf.Tensor, e: tf.Tensor3D) => Promise<{ value: number; grad: tf.Tensor }>;
+
+/** The fit term on this thread, all copies in one batch. */
+function localFit(cache: PairCache, side: Side, opts: M2ibOptions, sigma: number): FitTerm {
+  const net = bottleneck(cache, side, opts);
+  return async (alpha, e) => {
+    const { value, grad } = tf.tidy(() => {
+      const { h, other } = net.prefix();
+      return tf.valueAndGrad((a: tf.Tensor) => tf.mean(cosineRows(net.rest(noisyState(h, a, sigma, e)), other, 1e-6)) as tf.Scalar)(alpha);
+    });
+    const v = value.dataSync()[0];
+    value.dispose();
+    return { value: v, grad };
+  };
 }
 
 /**
- * Fits one bottleneck. Returns the per-token capacity of the last forward pass and a trace.
- * The image side bottlenecks the vision tower (text clean), the text side the reverse.
- * `opts.layer` is a resolved block index.
+ * The fit term with the copies shared out over the pool: each thread gets its slice of this
+ * step's noise (drawn here from the seed exactly as one thread draws it) and the mask logits;
+ * the exact mean comes back. Same seed → the same map as one thread up to the order of the
+ * sum over copies (test/pool.test.ts states the tolerance).
  */
-export function fitM2ib(cache: PairCache, side: Side, opts: M2ibOptions, noise?: NoiseSource): M2ibTrace {
+function pooledFit(cache: PairCache, pool: WorkerPool, side: Side, opts: M2ibOptions, sigma: number): FitTerm {
+  const [, L, D] = cache.stateAfter(side, opts.layer).shape;
+  const runs = splitRuns(opts.copies, pool.threads);
+  return async (alpha, e) => {
+    const all = e.dataSync() as Float32Array;
+    const a = (alpha.dataSync() as Float32Array).slice();
+    const inputs = runs.map(([first, n]) => ({ side, layer: opts.layer, reusePrefix: opts.reusePrefix, sigma, copies: n, alpha: a, eps: all.slice(first * L * D, (first + n) * L * D), shape: [L, D] as [number, number] }));
+    const fit = sumShares(await pool.map(cache, m2ibPartialStep, inputs), L * D, opts.copies);
+    return { value: fit.value, grad: tf.tensor3d(fit.grad, [1, L, D]) };
+  };
+}
+
+/**
+ * Fits one bottleneck: Adam on β·mean(KL) − fit, the fit term from `fitTerm` (this thread or
+ * the pool). Returns the per-token capacity of the last forward pass and a trace. The image
+ * side bottlenecks the vision tower (text clean), the text side the reverse. `opts.layer` is a
+ * resolved block index.
+ */
+export async function fitM2ib(cache: PairCache, side: Side, opts: M2ibOptions, pool?: WorkerPool, noise?: NoiseSource): Promise<M2ibTrace> {
   if (!(opts.sigma2 > 0)) throw new Error(`m2ib: sigma2 must be > 0, got ${opts.sigma2}`);
   const sigma = Math.sqrt(opts.sigma2);
   const eps = noise ?? seededNoise(opts.seed, side);
-  const net = bottleneck(cache, side, opts);
-  const [, L, D] = cache.stateAfter(side, opts.layer).shape;
+  const fitTerm = pool ? pooledFit(cache, pool, side, opts, sigma) : localFit(cache, side, opts, sigma);
+  const state = cache.stateAfter(side, opts.layer);
+  const [, L, D] = state.shape;
+  // The KL term's h/σ does not depend on the mask: once per fit.
+  const hs = tf.tidy(() => tf.div(state, sigma));
   let alpha: tf.Tensor = tf.fill([1, L, D], opts.alphaInit);
   const adam = new Adam([1, L, D], opts.lr);
   const trace: M2ibTrace = { loss: [], fit: [], compression: [], alphaFinal: new Float32Array(), klLast: new Float32Array(), capacity: new Float32Array() };
   try {
     for (let step = 0; step < opts.steps; step++) {
       const e = eps(step, [opts.copies, L, D]);
-      if (e.shape[0] !== opts.copies || e.shape[1] !== L || e.shape[2] !== D) {
-        throw new Error(`m2ib: noise for step ${step} has shape [${e.shape}], expected [${opts.copies}, ${L}, ${D}]`);
+      let fit: { value: number; grad: tf.Tensor };
+      try {
+        if (e.shape[0] !== opts.copies || e.shape[1] !== L || e.shape[2] !== D) {
+          throw new Error(`m2ib: noise for step ${step} has shape [${e.shape}], expected [${opts.copies}, ${L}, ${D}]`);
+        }
+        fit = await fitTerm(alpha, e);
+      } finally {
+        e.dispose();
       }
-      let fitValue = NaN;
-      let compressionValue = NaN;
-      const { value, grads } = tf.tidy(() => {
-        const { h, other } = net.prefix();
-        const hs = tf.div(h, sigma);
-        return tf.valueAndGrads((a: tf.Tensor) => {
-          const lam = tf.sigmoid(a);
-          // z = lam·h + (1 − lam)·σ·ε: the noise has the prior's variance.
-          const z = tf.add(tf.mul(h, lam), tf.mul(tf.mul(tf.sub(1, lam), sigma), e)) as tf.Tensor3D;
-          const fit = tf.mean(cosineRows(net.rest(z), other, 1e-6));
-          fitValue = fit.dataSync()[0];
-          // KL does not depend on ε, so its mean over (copies, L, D) is its mean over (L, D).
-          const kl = klDivergence(a, hs);
-          const compression = tf.mean(kl);
-          compressionValue = compression.dataSync()[0];
-          // The readout is the KL of the last forward pass, before the last update.
-          if (step === opts.steps - 1) trace.klLast = (kl.dataSync() as Float32Array).slice();
-          return tf.sub(tf.mul(compression, opts.beta), fit) as tf.Scalar;
-        })([alpha]);
-      });
-      e.dispose();
-      trace.loss.push(value.dataSync()[0]);
-      trace.fit.push(fitValue);
-      trace.compression.push(compressionValue);
-      const next = adam.step(alpha, grads[0]);
-      tf.dispose([value, ...grads, alpha]);
+      // The readout is the KL of the last forward pass, before the last update.
+      const c = compressionStep(alpha, hs, opts.beta, step === opts.steps - 1);
+      if (c.kl) trace.klLast = c.kl;
+      trace.loss.push(opts.beta * c.compression - fit.value);
+      trace.fit.push(fit.value);
+      trace.compression.push(c.compression);
+      const grad = tf.tidy(() => tf.sub(c.grad, fit.grad));
+      const next = adam.step(alpha, grad);
+      tf.dispose([grad, c.grad, fit.grad, alpha]);
       alpha = next;
     }
     trace.alphaFinal = (alpha.dataSync() as Float32Array).slice();
   } finally {
-    tf.dispose(alpha);
+    tf.dispose([alpha, hs]);
     adam.dispose();
   }
-  trace.capacity = capacityPerToken(trace.klLast, L, D);
+  trace.capacity = Float32Array.from(nansumRows(trace.klLast, L, D));
   return trace;
 }
 
@@ -206,11 +224,7 @@ export const m2ibPartialStep = defineTask(import.meta.url, 'm2ibPartialStep', (c
   const { value, grad } = tf.tidy(() => {
     const { h, other } = net.prefix();
     const e = tf.tensor3d(i.eps, [i.copies, L, D]);
-    return tf.valueAndGrad((a: tf.Tensor) => {
-      const lam = tf.sigmoid(a);
-      const z = tf.add(tf.mul(h, lam), tf.mul(tf.mul(tf.sub(1, lam), i.sigma), e)) as tf.Tensor3D;
-      return tf.sum(cosineRows(net.rest(z), other, 1e-6)) as tf.Scalar;
-    })(tf.tensor3d(i.alpha, [1, L, D]));
+    return tf.valueAndGrad((a: tf.Tensor) => tf.sum(cosineRows(net.rest(noisyState(h, a, i.sigma, e)), other, 1e-6)) as tf.Scalar)(tf.tensor3d(i.alpha, [1, L, D]));
   });
   const fitSum = value.dataSync()[0];
   const g = (grad.dataSync() as Float32Array).slice();
@@ -234,55 +248,6 @@ function compressionStep(alpha: tf.Tensor, hs: tf.Tensor, beta: number, keepKl: 
   return { compression, grad: scaled, kl };
 }
 
-/**
- * fitM2ib with each step's copies shared out over the pool: the noise is drawn here from the
- * seed exactly as one thread draws it, each thread gets its slice of the copies, and Adam
- * runs here on the exact mean. Same seed → the same map as fitM2ib up to the order of the
- * sum over copies (test/pool.test.ts states the tolerance).
- */
-export async function fitM2ibPooled(cache: PairCache, pool: WorkerPool, side: Side, opts: M2ibOptions, noise?: NoiseSource): Promise<M2ibTrace> {
-  if (!(opts.sigma2 > 0)) throw new Error(`m2ib: sigma2 must be > 0, got ${opts.sigma2}`);
-  const sigma = Math.sqrt(opts.sigma2);
-  const eps = noise ?? seededNoise(opts.seed, side);
-  const state = cache.stateAfter(side, opts.layer);
-  const [, L, D] = state.shape;
-  const hs = tf.tidy(() => tf.div(state, sigma));
-  let alpha: tf.Tensor = tf.fill([1, L, D], opts.alphaInit);
-  const adam = new Adam([1, L, D], opts.lr);
-  const trace: M2ibTrace = { loss: [], fit: [], compression: [], alphaFinal: new Float32Array(), klLast: new Float32Array(), capacity: new Float32Array() };
-  const runs = splitRuns(opts.copies, pool.threads);
-  try {
-    for (let step = 0; step < opts.steps; step++) {
-      const e = eps(step, [opts.copies, L, D]);
-      if (e.shape[0] !== opts.copies || e.shape[1] !== L || e.shape[2] !== D) {
-        e.dispose();
-        throw new Error(`m2ib: noise for step ${step} has shape [${e.shape}], expected [${opts.copies}, ${L}, ${D}]`);
-      }
-      const all = e.dataSync() as Float32Array;
-      e.dispose();
-      const a = (alpha.dataSync() as Float32Array).slice();
-      const inputs = runs.map(([first, n]) => ({ side, layer: opts.layer, reusePrefix: opts.reusePrefix, sigma, copies: n, alpha: a, eps: all.slice(first * L * D, (first + n) * L * D), shape: [L, D] as [number, number] }));
-      const parts = await pool.map(cache, m2ibPartialStep, inputs);
-      const fit = sumShares(parts, L * D, opts.copies);
-      const c = compressionStep(alpha, hs, opts.beta, step === opts.steps - 1);
-      if (c.kl) trace.klLast = c.kl;
-      trace.loss.push(opts.beta * c.compression - fit.value);
-      trace.fit.push(fit.value);
-      trace.compression.push(c.compression);
-      const grad = tf.tidy(() => tf.sub(c.grad, tf.tensor3d(fit.grad, [1, L, D])));
-      const next = adam.step(alpha, grad);
-      tf.dispose([grad, c.grad, alpha]);
-      alpha = next;
-    }
-    trace.alphaFinal = (alpha.dataSync() as Float32Array).slice();
-  } finally {
-    tf.dispose([alpha, hs]);
-    adam.dispose();
-  }
-  trace.capacity = capacityPerToken(trace.klLast, L, D);
-  return trace;
-}
-
 /** The mean over all copies of the shares' sums (fit value and gradient), summed in share order in float64. */
 function sumShares(parts: { fitSum: number; grad: Float32Array }[], size: number, copies: number): { value: number; grad: Float32Array } {
   const acc = new Float64Array(size);
@@ -296,20 +261,13 @@ function sumShares(parts: { fitSum: number; grad: Float32Array }[], size: number
 
 /** Capacity per token → the map of one side (drop CLS / min-max; text: min-max over BOS … EOS, then drop them). */
 export function m2ibReadout(capacity: Float32Array, side: Side, imageSize: number): MapResult {
-  if (side === 'image') {
-    const { map, flat } = tokenScoresToImageMap(capacity, imageSize);
-    return { scores: map, shape: [imageSize, imageSize], flat };
-  }
-  // Min-max over every token including BOS/EOS, then drop them for display and evaluation.
-  const { map, flat } = minMax(capacity, 'text capacity');
-  const scores = dropSpecialTokens(map);
-  return { scores, shape: [scores.length], flat };
+  return side === 'image' ? imageMapFromTokens(capacity, imageSize) : textMapOverAllTokens(capacity);
 }
 
 function m2ibSide(side: Side, noise: NoiseSource | undefined, keepTrace: boolean) {
   return async (ctx: ExplainContext, o: M2ibOptions): Promise<SideResult> => {
-    // One thread: the unchanged single-thread fit. A pool: the same fit, copies shared out.
-    const trace = ctx.pool && ctx.pool.threads > 1 ? await fitM2ibPooled(ctx.cache, ctx.pool, side, o, noise) : fitM2ib(ctx.cache, side, o, noise);
+    // One thread: all copies here. A pool: the copies shared out.
+    const trace = await fitM2ib(ctx.cache, side, o, ctx.pool && ctx.pool.threads > 1 ? ctx.pool : undefined, noise);
     const extra: Record<string, unknown> = { capacity: Array.from(trace.capacity), sigma2: o.sigma2, layer: o.layer, beta: o.beta };
     if (keepTrace) extra.trace = trace;
     return { map: m2ibReadout(trace.capacity, side, ctx.model.config.vision.imageSize), extra };
