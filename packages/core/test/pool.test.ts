@@ -61,6 +61,15 @@ describe('WorkerPool', () => {
     expect(Array.from(again)).toEqual(Array.from(await scorePixelMasks(cache, masks, N, 3)));
   });
 
+  it('closing the pool fails a call in flight instead of leaving it waiting', async () => {
+    const s = model.config.vision.imageSize;
+    const fresh = await WorkerPool.start(model, { threads: 2 });
+    const call = pooledScores(fresh, cache, scorePixelMasksTask, masks, N, s * s, { batch: 3 });
+    const failed = expect(call).rejects.toThrow(/the pool was closed|the worker pool is closed/);
+    await fresh.close();
+    await failed;
+  });
+
   it('a worker that cannot start its backend fails the start with the backend\'s reason', async () => {
     // tfjs-node is an optional download; where it is installed this case has nothing to show.
     if (await import(/* @vite-ignore */ ['@tensorflow', 'tfjs-node'].join('/')).then(() => true, () => false)) return;

@@ -124,8 +124,9 @@ export class WorkerPool {
       const why = `pool worker ${i + 1} of ${this.slots.length} stopped (${slot.reason ?? `exit code ${code}`})`;
       fail(new Error(why));
       if (this.slots[i] === slot) this.slots[i] = undefined;
-      if (this.closing) return;
-      for (const p of slot.pending.values()) p.reject(new Error(`${why} while running ${p.name}; a fresh worker starts for the next task`));
+      // A call in flight fails even while closing (it would wait forever otherwise).
+      const next = this.closing ? 'the pool was closed' : 'a fresh worker starts for the next task';
+      for (const p of slot.pending.values()) p.reject(new Error(`${why} while running ${p.name}; ${next}`));
       slot.pending.clear();
     });
     const init: ToWorker = { type: 'init', backend: this.backend, wasmThreads: this.wasmThreads, model: snap };
@@ -170,6 +171,7 @@ export class WorkerPool {
   /** Hands `input` to worker i (started afresh if it died); resolves once posted, to the promise of its result. */
   private async dispatch<I, O>(i: number, cache: PairCache, task: PoolTask<I, O>, input: I): Promise<{ result: Promise<O> }> {
     const s = await this.slot(i);
+    if (this.closing) throw new Error('the worker pool is closed');
     const pairId = pairIdOf(cache);
     if (s.pairId !== pairId) {
       s.worker.postMessage({ type: 'pair', pairId, pair: this.pairSnapshot(cache, pairId) } satisfies ToWorker);
