@@ -53,8 +53,8 @@ const NATIVE_INSTALL = (pkg: string) => `it downloads libtensorflow at install t
 const VULKAN_NEEDED =
   'WebGPU in Node (Dawn) needs a GPU with a Vulkan driver: the Vulkan loader (Debian/Ubuntu: libvulkan1) and the vendor ICD (NVIDIA: the driver\'s nvidia_icd.json; in a container NVIDIA_DRIVER_CAPABILITIES must include graphics)';
 
-/** Where the Vulkan loader would be found on Linux (LD_LIBRARY_PATH, then the usual library folders). */
-function hasVulkanLoader(): boolean {
+/** Whether a Vulkan loader is here for Dawn on Linux (LD_LIBRARY_PATH, then the usual library folders). */
+export function hasVulkanLoader(): boolean {
   const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/usr/local/lib', '/usr/local/nvidia/lib64'];
   return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
