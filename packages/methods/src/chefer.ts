@@ -24,7 +24,7 @@ export type CheferOptions = OptionsOf<typeof CHEFER_OPTIONS>;
 /** mean_heads(max(∇A ⊙ A, 0)) [L·L] for blocks `from` … last, on the clean pair. */
 export function gradWeightedAttention(ctx: ExplainContext, side: Side, from: number): { maps: Float32Array[]; L: number } {
   const tower = towerOf(ctx, side);
-  const states = side === 'image' ? ctx.cache.visionStates() : ctx.cache.textStates();
+  const states = ctx.cache.states(side);
   const h = states[from];
   const L = h.shape[1];
   const heads = side === 'image' ? ctx.model.config.vision.numHeads : ctx.model.config.text.numHeads;

@@ -119,7 +119,7 @@ function pathOf(ctx: ExplainContext, side: Side, o: IgOptions): { x: tf.Tensor; 
     throw new Error(`ig: baseline "blur" is a blurred image, so it needs side image and at = input (got side ${side}, at = ${o.at}); use baseline zero`);
   }
   if (o.at === 'layer') {
-    const x = (side === 'image' ? cache.visionStates() : cache.textStates())[o.layer];
+    const x = cache.states(side)[o.layer];
     const baseline = tf.zerosLike(x);
     return { x, baseline, f: (p) => targetOfState(cache, side, p as tf.Tensor3D, o.layer), owned: [baseline] };
   }

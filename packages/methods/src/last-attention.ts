@@ -24,7 +24,7 @@ export interface LastAttention {
 export function lastAttention(ctx: ExplainContext, side: Side): LastAttention {
   const tower = towerOf(ctx, side);
   const last = tower.numLayers - 1;
-  const h = (side === 'image' ? ctx.cache.visionStates() : ctx.cache.textStates())[last];
+  const h = ctx.cache.states(side)[last];
   const probs = tf.tidy(() => openBlock(ctx.model, side, last, h).probs);
   const grad = tf.tidy(() =>
     tf.grad((p: tf.Tensor) => tf.sum(targetOfState(ctx.cache, side, openBlock(ctx.model, side, last, h, { probs: p }).h, tower.numLayers)))(probs),

@@ -32,7 +32,7 @@ export type NibOptions = OptionsOf<typeof NIB_OPTIONS>;
 
 /** A = Σ_{i=1..n} x ⊙ ∇F(x·i/n) / n at the state entering block `layer`, in NIB's order of operations; [L·D]. */
 export function nibAttribution(ctx: ExplainContext, side: Side, layer: number, steps: number): { attribution: Float32Array; L: number; D: number } {
-  const x = (side === 'image' ? ctx.cache.visionStates() : ctx.cache.textStates())[layer];
+  const x = ctx.cache.states(side)[layer];
   const [, L, D] = x.shape;
   let acc: tf.Tensor = tf.zerosLike(x);
   for (let i = 1; i <= steps; i++) {

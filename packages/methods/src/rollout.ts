@@ -17,7 +17,7 @@ export type RolloutOptions = OptionsOf<typeof ROLLOUT_OPTIONS>;
 /** Head-averaged attention [L·L] of blocks `from` … last on the clean pair (batch 1). */
 export function meanAttention(ctx: ExplainContext, side: Side, from: number): { maps: Float32Array[]; L: number } {
   const tower = towerOf(ctx, side);
-  const states = side === 'image' ? ctx.cache.visionStates() : ctx.cache.textStates();
+  const states = ctx.cache.states(side);
   const att = tf.tidy(() => tower.runBlocks(states[from], from, tower.numLayers, { attention: true }).attention!.map((a) => tf.mean(a, 1)));
   const L = states[0].shape[1];
   return { maps: att.map((a) => take(a)), L };

@@ -12,6 +12,14 @@ export interface PairInput {
   ids: number[];
 }
 
+/** A pair's states computed elsewhere (a pool worker gets the main thread's); the cache owns them. */
+export interface KnownPairStates {
+  vision: tf.Tensor3D[];
+  text: tf.Tensor3D[];
+  imageEmbedding: tf.Tensor2D;
+  textEmbedding: tf.Tensor2D;
+}
+
 export class PairCache {
   private vision?: tf.Tensor3D[];
   private text?: tf.Tensor3D[];
@@ -21,8 +29,10 @@ export class PairCache {
   constructor(
     readonly model: ClipModel,
     readonly pair: PairInput,
+    known?: KnownPairStates,
   ) {
     if (pair.pixels.shape[0] !== 1) throw new Error(`a pair has one image; got a batch of ${pair.pixels.shape[0]}`);
+    if (known) ({ vision: this.vision, text: this.text, imageEmbedding: this.imageEmb, textEmbedding: this.textEmb } = known);
   }
 
   /** Vision hidden states [1, L, D]: index 0 = embed output, k = after block k−1. Kept; do not dispose. */
@@ -42,9 +52,14 @@ export class PairCache {
     return this.text;
   }
 
+  /** The hidden states of one side's tower (visionStates or textStates). Kept; do not dispose. */
+  states(side: Side): tf.Tensor3D[] {
+    return side === 'image' ? this.visionStates() : this.textStates();
+  }
+
   /** Output of block `layer` (HF hidden_states[layer + 1]). */
   stateAfter(side: Side, layer: number): tf.Tensor3D {
-    const states = side === 'image' ? this.visionStates() : this.textStates();
+    const states = this.states(side);
     if (!Number.isInteger(layer) || layer < 0 || layer >= states.length - 1) {
       throw new Error(`layer ${layer} is outside the ${side} tower's blocks 0…${states.length - 2}`);
     }

@@ -3,4 +3,4 @@ export { WorkerPool, injectPoolFault, defaultThreads, parseThreads, openPool, ty
 export { defineTask, splitRuns, type PoolTask, type TaskContext } from './task';
 export { pooledScores, scoreImagesTask, scorePixelMasksTask, scoreTokenScalesTask } from './score-tasks';
 export { checkPoolMemory, workerBytes, weightBytes, availableBytes, WORKER_PEAK_PER_WEIGHT_BYTE } from './memory';
-export { SeededPairCache, snapshotModel, modelFromSnapshot, snapshotPair, type ModelSnapshot, type PairSnapshot } from './snapshot';
+export { pairCacheFromSnapshot, snapshotModel, modelFromSnapshot, snapshotPair, type ModelSnapshot, type PairSnapshot } from './snapshot';

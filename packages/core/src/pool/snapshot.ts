@@ -64,40 +64,10 @@ export function snapshotPair(cache: PairCache): PairSnapshot {
   };
 }
 
-/** A pair cache whose states are given, not computed: a worker's copy of the main thread's. */
-export class SeededPairCache extends PairCache {
-  private readonly states: { vision: tf.Tensor3D[]; text: tf.Tensor3D[]; image: tf.Tensor2D; caption: tf.Tensor2D };
-
-  constructor(model: ClipModel, s: PairSnapshot) {
-    const pair: PairInput = { pixels: tf.tensor4d(s.pixels.data, s.pixels.shape as [number, number, number, number]), ids: s.ids };
-    super(model, pair);
-    this.states = {
-      vision: s.vision.map((v) => tf.tensor3d(v.data, v.shape as [number, number, number])),
-      text: s.text.map((v) => tf.tensor3d(v.data, v.shape as [number, number, number])),
-      image: tf.tensor2d(s.imageEmbedding.data, s.imageEmbedding.shape as [number, number]),
-      caption: tf.tensor2d(s.textEmbedding.data, s.textEmbedding.shape as [number, number]),
-    };
-  }
-
-  override visionStates(): tf.Tensor3D[] {
-    return this.states.vision;
-  }
-
-  override textStates(): tf.Tensor3D[] {
-    return this.states.text;
-  }
-
-  override imageEmbedding(): tf.Tensor2D {
-    return this.states.image;
-  }
-
-  override textEmbedding(): tf.Tensor2D {
-    return this.states.caption;
-  }
-
-  override dispose(): void {
-    super.dispose();
-    const s = this.states;
-    tf.dispose([...s.vision, ...s.text, s.image, s.caption, this.pair.pixels]);
-  }
+/** A worker's copy of the main thread's pair cache: its states given, not computed. The pixels are the caller's to dispose. */
+export function pairCacheFromSnapshot(model: ClipModel, s: PairSnapshot): PairCache {
+  const state3 = (v: { data: Float32Array; shape: number[] }) => tf.tensor3d(v.data, v.shape as [number, number, number]);
+  const state2 = (v: { data: Float32Array; shape: number[] }) => tf.tensor2d(v.data, v.shape as [number, number]);
+  const pair: PairInput = { pixels: tf.tensor4d(s.pixels.data, s.pixels.shape as [number, number, number, number]), ids: s.ids };
+  return new PairCache(model, pair, { vision: s.vision.map(state3), text: s.text.map(state3), imageEmbedding: state2(s.imageEmbedding), textEmbedding: state2(s.textEmbedding) });
 }

@@ -3,15 +3,16 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend';
+import type { PairCache } from '../explain/pair-cache';
 import type { ClipModel } from '../model/clip';
 import type { FromWorker, ToWorker } from './protocol';
-import { modelFromSnapshot, SeededPairCache } from './snapshot';
+import { modelFromSnapshot, pairCacheFromSnapshot } from './snapshot';
 import type { PoolTask } from './task';
 
 if (!parentPort) throw new Error('pool/worker-main.ts runs inside a worker thread');
 const port = parentPort;
 let model: ClipModel | undefined;
-let pair: { id: number; cache: SeededPairCache } | undefined;
+let pair: { id: number; cache: PairCache } | undefined;
 const tasks = new Map<string, PoolTask<unknown, unknown>>();
 
 /** Bytes the backend holds now (the wasm heap only grows, so after a task this is its peak). */
@@ -54,8 +55,11 @@ async function handle(m: ToWorker): Promise<void> {
   }
   if (!model) throw new Error('pool worker: a message came before init');
   if (m.type === 'pair') {
-    pair?.cache.dispose();
-    pair = { id: m.pairId, cache: new SeededPairCache(model, m.pair) };
+    if (pair) {
+      pair.cache.dispose();
+      pair.cache.pair.pixels.dispose();
+    }
+    pair = { id: m.pairId, cache: pairCacheFromSnapshot(model, m.pair) };
     return;
   }
   try {
