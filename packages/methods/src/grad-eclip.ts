@@ -9,7 +9,7 @@
 // explained blocks with ONE attention head (which changes the model's output and the target);
 // `heads: model` keeps the model's own heads instead.
 import * as tf from '@tensorflow/tfjs-core';
-import { minMax, resizeBilinear, targetOfState, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
+import { gridSide, minMax, resizeBilinear, targetOfState, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
 import type { Side } from '@ceb/types';
 import { defineExplainer, pooledIndex, take, towerOf, type MapResult, type SideResult } from './common';
 import { openBlock } from './open-block';
@@ -50,7 +50,7 @@ interface BlockParts {
 export function gradEclipParts(ctx: ExplainContext, side: Side, n: number, heads: number | undefined): { parts: BlockParts[]; L: number; D: number } {
   const tower = towerOf(ctx, side);
   const N = tower.numLayers;
-  const h = (side === 'image' ? ctx.cache.visionStates() : ctx.cache.textStates())[N - n];
+  const h = ctx.cache.states(side)[N - n];
   const [, L, D] = h.shape;
   const run = (deltas?: tf.Tensor[]) => {
     let x = h;
@@ -96,7 +96,7 @@ function imageSide(ctx: ExplainContext, o: GradEclipOptions): SideResult {
       grid[i] += Math.max(0, m); // image notebook: ReLU per block, then the sum
     });
   }
-  const g = Math.round(Math.sqrt(L - 1));
+  const g = gridSide(L);
   const s = ctx.model.config.vision.imageSize;
   const { map: normed, flat } = minMax(grid, 'grad-eclip grid');
   // Min-max on the grid first, then the resize (the notebook's order): the map's maximum may be < 1.

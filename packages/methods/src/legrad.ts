@@ -8,7 +8,7 @@
 // before summing; the resize is linear, so the order does not change the map.)
 import * as tf from '@tensorflow/tfjs-core';
 import { cosineRows, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
-import { defineExplainer, gridMap, take, type SideResult } from './common';
+import { defineExplainer, imageMapFromTokens, take, type SideResult } from './common';
 import { openBlock } from './open-block';
 
 export const LEGRAD_OPTIONS = {
@@ -39,20 +39,14 @@ export function legradBlockScores(ctx: ExplainContext, l: number): Float32Array 
 
 function imageSide(ctx: ExplainContext, o: LegradOptions): SideResult {
   const N = ctx.model.vision.numLayers;
-  let L = 0;
-  let sum = new Float64Array();
+  const sum = new Float64Array(ctx.cache.visionStates()[0].shape[1]);
   const perBlock: Record<string, number[]> = {};
   for (let l = o.layerIndex; l < N; l++) {
     const r = legradBlockScores(ctx, l);
-    if (!L) {
-      L = r.length;
-      sum = new Float64Array(L);
-    }
-    for (let i = 0; i < L; i++) sum[i] += r[i];
+    r.forEach((v, i) => (sum[i] += v));
     perBlock[l] = Array.from(r);
   }
-  const g = Math.round(Math.sqrt(L - 1));
-  return { map: gridMap(sum.slice(1), g, ctx.model.config.vision.imageSize), extra: { tokenScores: Array.from(sum), perBlock, layerIndex: o.layerIndex } };
+  return { map: imageMapFromTokens(sum, ctx.model.config.vision.imageSize), extra: { tokenScores: Array.from(sum), perBlock, layerIndex: o.layerIndex } };
 }
 
 export const legrad = defineExplainer<LegradOptions>({
