@@ -90,13 +90,15 @@ interface Loaded {
   samples: Sample[];
 }
 
-async function loadInputs(cfg: BenchConfig, opts: RunOptions, shard: Shard, phase: Phase, log: (s: string) => void): Promise<Loaded> {
+async function loadInputs(cfg: BenchConfig, opts: RunOptions, plan: RunPlan, shard: Shard, phase: Phase, log: (s: string) => void): Promise<Loaded> {
   const set = await loadDataset(cfg, log);
   const bundle = await loadModelBundle(cfg.model, cfg.modelQuirks);
   let samples = opts.limit ? set.samples.slice(0, opts.limit) : set.samples;
+  // Only the samples whose captions this process reads: its shard's in the pair phase, all of
+  // them where dataset metrics run, none in a merge step without any (the fingerprint reads ids only).
+  const needsCaptions = phase === 'pairs' ? (i: number) => i % shard.count === shard.index : () => phase === 'all' || plan.datasetMetrics.length > 0;
   if (cfg.dataset.kind === 'flickr8k') {
-    // Only the samples this process works on: its shard's, or all of them where the dataset phase runs.
-    const indices = samples.map((_, i) => i).filter((i) => phase !== 'pairs' || i % shard.count === shard.index);
+    const indices = samples.map((_, i) => i).filter(needsCaptions);
     samples = await chooseCaptionsWithModel(bundle, samples, indices, { reference: cfg.dataset.captionChoice, batch: cfg.dataset.captionBatch }, cfg.truncate);
   }
   return { set, bundle, samples };
@@ -143,7 +145,7 @@ export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunO
 async function runLocked(cfg: BenchConfig, opts: RunOptions, plan: RunPlan, store: RunStore, backend: { name: string; requested: string }, log: (s: string) => void): Promise<RunOutcome> {
   const shard = opts.shard ?? WHOLE_RUN;
   const phase = opts.phase ?? 'all';
-  const { set, bundle, samples } = await loadInputs(cfg, opts, shard, phase, log);
+  const { set, bundle, samples } = await loadInputs(cfg, opts, plan, shard, phase, log);
   try {
     const fp = await fingerprintRun({ cfg, plan, samples, shard, limit: opts.limit });
     checkSameRun(store, fp, phase);
