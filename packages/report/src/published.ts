@@ -4,7 +4,7 @@
  * words where the run's setting differs from the published one.
  */
 import type { MethodInfo, PublishedComparison, Run, Summary, SummaryRow } from '@ceb/results';
-import { esc, fmt, fmtCI } from './format';
+import { esc, fmt, fmtCI, fmtPm } from './format';
 
 export interface ComparedCell {
   column: string;
@@ -92,7 +92,7 @@ export function formatComparison(run: Run, summary: Summary): string {
     `${r.published}${r.missing ? ` (${r.missing})` : r.method ? ` → ${r.method}` : ''}`,
     ...r.cells
       .filter((cell) => cols.some((col) => col.key === cell.column))
-      .map((cell) => `${fmt(cell.published)} / ${cell.measured ? `${fmt(cell.measured.mean)} ± ${fmt((cell.measured.hi - cell.measured.lo) / 2)}` : '—'}`),
+      .map((cell) => `${fmt(cell.published)} / ${cell.measured ? fmtPm(cell.measured.mean, cell.measured.lo, cell.measured.hi) : '—'}`),
   ]);
   const widths = header2.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ');
