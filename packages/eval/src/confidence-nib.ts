@@ -6,8 +6,7 @@
 //    whose token-embedding ROW of each caption id is multiplied by that token's score, in caption
 //    order — a repeated id is scaled once per occurrence, so every occurrence sees the product;
 //  - drop = max(0, Y − O)·100 (absolute), increase = 100·1[O > Y].
-import * as tf from '@tensorflow/tfjs-core';
-import { targetOfTokenScales, scoreIdRows } from '@ceb/core';
+import { scoreIdRows, scoreTokenScales } from '@ceb/core';
 import { confidenceMetric, imageScore, maskNormalised } from './confidence';
 
 /**
@@ -38,9 +37,7 @@ export const confidenceNib = confidenceMetric<Record<string, never>>({
     const stripped = ctx.pair.ids.slice(1, -1);
     const [clean] = await scoreIdRows(ctx.cache, [stripped]);
     const factors = rowScalingFactors(stripped, ctx.attribution.scores);
-    const o = tf.tidy(() => targetOfTokenScales(ctx.cache, stripped, tf.tensor2d(factors, [1, factors.length])));
-    const explained = (await o.data())[0];
-    o.dispose();
+    const [explained] = await scoreTokenScales(ctx.cache, stripped, factors, 1);
     return { clean, explained };
   },
 });
