@@ -8,7 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKEND_NAMES, defaultThreads, initBackend, openPool, PairCache, parseThreads, randomClip, VIT_B32_CONFIG, type BackendName, type ClipModel, type PairInput, type WorkerPool } from '@ceb/core';
+import { BACKEND_NAMES, defaultThreads, heapBytes, initBackend, openPool, PairCache, parseThreads, randomClip, VIT_B32_CONFIG, weightBytes, type BackendName, type ClipModel, type PairInput, type WorkerPool } from '@ceb/core';
 import { m2ib, METHODS, type AnyExplainer } from '@ceb/methods';
 import { defaultPerfFile } from '../cost';
 import { profileM2ibStep, type StepProfile } from './step-profile';
@@ -205,13 +205,10 @@ function geometryOf(model: ClipModel, name: string): string {
 /** Peak memory: the process (all threads), this thread's backend, each worker's backend. */
 function memoryOf(model: ClipModel, pool: WorkerPool | undefined): Record<string, unknown> {
   const mib = (b: number) => Math.round(b / 2 ** 20);
-  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
-  let weights = 0;
-  for (const t of model.params.values()) weights += t.size * 4;
   return {
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    weightsMiB: mib(weights),
-    mainBackendMiB: mib(b.wasm?.HEAPU8?.byteLength ?? tf.memory().numBytes),
+    weightsMiB: mib(weightBytes(model)),
+    mainBackendMiB: mib(heapBytes()),
     workerBackendMiB: pool ? pool.workerHeapBytes().map(mib) : [],
   };
 }

@@ -3,6 +3,7 @@
 // measured (docs/performance.md, 2026-12-01: ViT-B/32 on wasm, a worker's heap after every
 // method's shares — the wasm heap never shrinks — was 2,678 MiB for 577 MiB of weights).
 import { freemem } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ClipModel } from '../model/clip';
 
 /** Peak bytes of a worker (less the base below) ÷ bytes of the model's weights, measured on wasm at ViT-B/32. */
@@ -10,6 +11,13 @@ export const WORKER_PEAK_PER_WEIGHT_BYTE = 4.5;
 /** What a worker costs besides the model: its own JS engine and the wasm module (measured ≈ 60 MB). */
 export const WORKER_BASE_BYTES = 100 * 2 ** 20;
 
+/** Bytes the backend of this thread holds now (the wasm heap only grows, so after a task this is its peak). */
+export function heapBytes(): number {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return b.wasm?.HEAPU8?.byteLength ?? tf.memory().numBytes;
+}
+
+/** Bytes of the model's weights (float32). */
 export function weightBytes(model: ClipModel): number {
   let n = 0;
   for (const t of model.params.values()) n += t.size * 4;

@@ -6,6 +6,7 @@ import { initBackend } from '../backend';
 import type { PairCache } from '../explain/pair-cache';
 import type { ClipModel } from '../model/clip';
 import type { FromWorker, ToWorker } from './protocol';
+import { heapBytes } from './memory';
 import { modelFromSnapshot, pairCacheFromSnapshot } from './snapshot';
 import type { PoolTask } from './task';
 
@@ -14,12 +15,6 @@ const port = parentPort;
 let model: ClipModel | undefined;
 let pair: { id: number; cache: PairCache } | undefined;
 const tasks = new Map<string, PoolTask<unknown, unknown>>();
-
-/** Bytes the backend holds now (the wasm heap only grows, so after a task this is its peak). */
-function heapBytes(): number {
-  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
-  return b.wasm?.HEAPU8?.byteLength ?? tf.memory().numBytes;
-}
 
 async function taskOf(module: string, name: string): Promise<PoolTask<unknown, unknown>> {
   const key = `${module}#${name}`;
