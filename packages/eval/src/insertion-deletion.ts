@@ -3,7 +3,7 @@
 // become the substrate; insertion: from the substrate (a blurred copy for images, all
 // tokens removed for text), `step` units per iteration are restored. The score is taken at
 // every step including the first and last; AUC = (Σ s − s₀/2 − s_last/2)/(n − 1).
-import { pooledScores, scoreIdRows, scoreImages, scoreImagesTask, scoreTokenScales, type PairCache, type WorkerPool } from '@ceb/core';
+import { pooledScores, scoreIdRows, scoreImagesTask, scoreTokenScales, type PairCache, type WorkerPool } from '@ceb/core';
 import { blurCHW, checkImageMap, checkTextScores, curveAuc, rankDescending, type BlurPadding } from './perturb';
 import { resolveParams, type MetricResult, type PairMetric } from './types';
 
@@ -19,7 +19,7 @@ export function imageScorer(cache: PairCache, batch = 16, pool?: WorkerPool): Im
     const size = images[0]?.length ?? 0;
     const flat = new Float32Array(images.length * size);
     images.forEach((im, j) => flat.set(im, j * size));
-    const scores = pool && pool.threads > 1 ? await pooledScores(pool, cache, scoreImagesTask, flat, images.length, size, { batch }) : await scoreImages(cache, flat, images.length, batch);
+    const scores = await pooledScores(pool, cache, scoreImagesTask, flat, images.length, size, { batch });
     return Array.from(scores);
   };
 }

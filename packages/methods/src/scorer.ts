@@ -5,7 +5,7 @@
 // Methods take a MaskScorer, so tests can inject a scorer with exactly known attributions.
 // With a worker pool in the context, each batch of masks is shared out over its threads (the
 // same scores: rows are independent and every thread runs the same kernels).
-import { pooledScores, scorePixelMasks, scorePixelMasksTask, scoreTokenScales, scoreTokenScalesTask, type ExplainContext } from '@ceb/core';
+import { pooledScores, scorePixelMasksTask, scoreTokenScalesTask, type ExplainContext } from '@ceb/core';
 import type { Side } from '@ceb/types';
 
 export interface MaskScorer {
@@ -26,19 +26,12 @@ export const BATCH_SIZE_OPTION = {
 export function modelScorer(ctx: ExplainContext, side: Side, batchSize = 32): MaskScorer {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   const { cache, pool } = ctx;
-  const shared = pool && pool.threads > 1 ? pool : undefined;
   if (side === 'image') {
     const s = ctx.model.config.vision.imageSize;
-    const score = shared
-      ? (masks: Float32Array, n: number) => pooledScores(shared, cache, scorePixelMasksTask, masks, n, s * s, { batch: batchSize })
-      : (masks: Float32Array, n: number) => scorePixelMasks(cache, masks, n, batchSize);
-    return { maskSize: s * s, score };
+    return { maskSize: s * s, score: (masks, n) => pooledScores(pool, cache, scorePixelMasksTask, masks, n, s * s, { batch: batchSize }) };
   }
   const ids = ctx.pair.ids;
-  const score = shared
-    ? (masks: Float32Array, n: number) => pooledScores(shared, cache, scoreTokenScalesTask, masks, n, ids.length, { batch: batchSize, ids })
-    : (masks: Float32Array, n: number) => scoreTokenScales(cache, ids, masks, n, batchSize);
-  return { maskSize: ids.length, score };
+  return { maskSize: ids.length, score: (masks, n) => pooledScores(pool, cache, scoreTokenScalesTask, masks, n, ids.length, { batch: batchSize, ids }) };
 }
 
 /** Text masks keep BOS (index 0) and EOS (last): they are not caption tokens. */
