@@ -4,10 +4,10 @@
  * metric declares as a score (internal curves are never drawn), the dataset-level metrics and
  * the runtime. Each method at its selected point.
  */
-import type { Run } from '@ceb/results';
+import { splitKey, type Run } from '@ceb/results';
 import type { Side } from '@ceb/types';
 import { barSpec, chartFigure, lineSpec, renderChart, type BarDatum, type LineDatum } from './charts';
-import { arrow, esc, fmt, methodTitle, pointLabel, splitKey } from './format';
+import { arrow, esc, fmt, methodTitle, pointLabel } from './format';
 import { directionOf, keysOf, rowOf, runtimeOf, thresholdFamilies, type ReportModel } from './model';
 
 const direction = (hib: boolean | null | undefined): string => (hib === true ? 'higher is better' : hib === false ? 'lower is better' : 'direction not declared');

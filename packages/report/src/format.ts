@@ -56,8 +56,3 @@ export function fmtPm(mean: number, lo: number, hi: number): string {
   return `${f(mean)} ± ${f(hw)}`;
 }
 
-/** The output part of a `<metric>.<output>` key, and its metric. */
-export function splitKey(key: string): { metric: string; output: string } {
-  const i = key.indexOf('.');
-  return i < 0 ? { metric: key, output: key } : { metric: key.slice(0, i), output: key.slice(i + 1) };
-}

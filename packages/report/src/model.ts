@@ -3,7 +3,7 @@
  * its summary with the paired comparisons and ranks, the methods and their points per side,
  * and each method's selected point.
  */
-import { headlineKeys, pointsBySide, summarize, type ComparisonFamily, type FamilyRow, type MetricInfo, type Run, type RunSummary, type RuntimeRow, type SideRanking, type Summary, type SummaryRow } from '@ceb/results';
+import { headlineKeys, pointsBySide, splitKey, summarize, type ComparisonFamily, type FamilyRow, type MetricInfo, type Run, type RunSummary, type RuntimeRow, type SideRanking, type Summary, type SummaryRow } from '@ceb/results';
 import { SIDES, type Side } from '@ceb/types';
 
 export interface ModelOptions {
@@ -102,8 +102,8 @@ export function markOf(f: ComparisonFamily | undefined, method: string, point: s
 
 /** The direction of an output, as run.json declares it. */
 export function directionOf(m: ReportModel, key: string): boolean | null {
-  const i = key.indexOf('.');
-  const v = m.metrics.get(key.slice(0, i))?.outputs?.[key.slice(i + 1)];
+  const { metric, output } = splitKey(key);
+  const v = m.metrics.get(metric)?.outputs?.[output];
   return typeof v === 'boolean' ? v : null;
 }
 

@@ -3,9 +3,9 @@
  * headline metric outputs as columns, each cell its mean, CI and significance marks. The HTML
  * overview, the Markdown and LaTeX exports and the terminal table all print this one table.
  */
-import type { RuntimeRow, SummaryRow } from '@ceb/results';
+import { splitKey, type RuntimeRow, type SummaryRow } from '@ceb/results';
 import type { Side } from '@ceb/types';
-import { methodTitle, splitKey } from './format';
+import { methodTitle } from './format';
 import { directionOf, familyOf, headlineOf, markOf, rowOf, runtimeOf, type Mark, type ReportModel } from './model';
 
 export interface PaperColumn {

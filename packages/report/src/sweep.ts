@@ -5,9 +5,10 @@
  * in each cell and the CI on hover. Options with one value on a side get no axis.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { splitKey } from '@ceb/results';
 import type { Side } from '@ceb/types';
 import { chartFigure, renderChart } from './charts';
-import { arrow, esc, human, splitKey } from './format';
+import { arrow, esc, human } from './format';
 import { directionOf, familyOf, headlineOf, keysOf, markOf, rowOf, thresholdFamilies, type ReportModel } from './model';
 
 /** A swept method's points on one side with the options that vary among them (as records carry them). */

@@ -3,9 +3,9 @@
  * significance marks), every output at every point (mean [CI]), and the paired comparisons
  * behind the marks.
  */
-import type { FamilyRow, PairedTest, SummaryRow } from '@ceb/results';
+import { splitKey, type FamilyRow, type PairedTest, type SummaryRow } from '@ceb/results';
 import type { Side } from '@ceb/types';
-import { arrow, esc, fmt, fmtPm, methodTitle, pointTitle, splitKey } from './format';
+import { arrow, esc, fmt, fmtPm, methodTitle, pointTitle } from './format';
 import { keysOf, rowOf, runtimeOf, type Mark, type ReportModel } from './model';
 import { metricGroups, type PaperCell, type PaperTable } from './paper';
 

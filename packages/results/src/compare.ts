@@ -10,6 +10,7 @@
 import { holm, mcnemarFromPaired, pairedBootstrapCI, wilcoxonSignedRank } from '@ceb/stats';
 import type { Side } from '@ceb/types';
 import { poissonBinomialTest } from './chance';
+import { splitKey } from './identity';
 import type { MetricInfo, ResultRecord, SummaryRow } from './types';
 
 /** The level every mark in the report uses. */
@@ -144,9 +145,8 @@ function adjust(tests: (RawTest | undefined)[], alpha: number): (PairedTest | un
 
 /** Where the key's output is declared: direction and binary "yes" value. */
 export function declared(metrics: readonly MetricInfo[] | undefined, key: string): { higherIsBetter: boolean | null; binary?: number } {
-  const i = key.indexOf('.');
-  const m = metrics?.find((x) => x.name === (i < 0 ? key : key.slice(0, i)));
-  const output = i < 0 ? '' : key.slice(i + 1);
+  const { metric, output } = splitKey(key);
+  const m = metrics?.find((x) => x.name === metric);
   const hib = m?.outputs?.[output];
   const yes = m?.binary?.[output];
   return { higherIsBetter: typeof hib === 'boolean' ? hib : null, ...(typeof yes === 'number' ? { binary: yes } : {}) };

@@ -7,3 +7,9 @@ export const recordIdentity = (r: { sampleId: string; method: string; side: stri
 /** A dataset-metric record: one metric × method × side × sweep point. */
 export const datasetIdentity = (r: { metric: string; method: string; side: string; point: string }): string =>
   JSON.stringify([r.metric, r.method, r.side, r.point]);
+
+/** An output key `<metric>.<output>` (records prefix every value with its metric's name) split in two. */
+export function splitKey(key: string): { metric: string; output: string } {
+  const i = key.indexOf('.');
+  return i < 0 ? { metric: key, output: '' } : { metric: key.slice(0, i), output: key.slice(i + 1) };
+}

@@ -5,6 +5,7 @@
 import { meanCI } from '@ceb/stats';
 import { SIDES, type Side } from '@ceb/types';
 import { ALPHA, compareFamily, SampleValues, type ComparisonFamily, type Contender } from './compare';
+import { splitKey } from './identity';
 import { rankMethods, selectPoints, type SelectedPoint, type SideRanking } from './ranks';
 import type { ErrorRecord, MethodInfo, MetricInfo, ResultRecord, RuntimeRow, Summary, SummaryRow } from './types';
 
@@ -41,11 +42,6 @@ export interface RunSummary extends Summary {
   comparisons?: ComparisonFamily[];
   /** Per side: average ranks across the headline outputs, Friedman, Nemenyi's CD. */
   ranks?: SideRanking[];
-}
-
-function splitKey(key: string): { metric: string; output: string } {
-  const i = key.indexOf('.');
-  return i < 0 ? { metric: key, output: '' } : { metric: key.slice(0, i), output: key.slice(i + 1) };
 }
 
 /** Group key of (method, side, point). */
