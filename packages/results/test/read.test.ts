@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeNpy, readRun, readRuns, summarize } from '../src/index';
+import { decodeNpy, encodeNpy, readRun, readRuns, summarize } from '../src/index';
 import { P1, P2, npy, records, runJson, writeRunDir } from './fixture';
 
 let root: string;
@@ -82,6 +82,29 @@ describe('reading runs', () => {
     expect(r.shape).toEqual([2, 3]);
     expect([...r.data]).toEqual([...data]);
     expect(() => decodeNpy(Buffer.from('nope nope nope'), 'bad.npy')).toThrow(/bad\.npy: not a \.npy file/);
+  });
+
+  it('reads what NumPy writes and writes it byte for byte (np.save of float32 arrays, NumPy 2.4.6)', () => {
+    // python3 -c "import numpy as np, io, base64; b = io.BytesIO(); np.save(b, np.array(A, dtype='<f4')); print(base64.b64encode(b.getvalue()).decode())"
+    const cases = [
+      {
+        shape: [2, 3],
+        data: [1.5, -2, 3.25, 0, 1e-3, -7],
+        b64: 'k05VTVBZAQB2AHsnZGVzY3InOiAnPGY0JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsIDMpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAMA/AAAAwAAAUEAAAAAAbxKDOgAA4MA=',
+      },
+      {
+        shape: [3],
+        data: [0.5, 2, -1],
+        b64: 'k05VTVBZAQB2AHsnZGVzY3InOiAnPGY0JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDMsKSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAA/AAAAQAAAgL8=',
+      },
+    ];
+    for (const c of cases) {
+      const bytes = Buffer.from(c.b64, 'base64');
+      const r = decodeNpy(bytes, 'numpy.npy');
+      expect(r.shape).toEqual(c.shape);
+      expect([...r.data]).toEqual([...Float32Array.from(c.data)]);
+      expect(encodeNpy(Float32Array.from(c.data), c.shape).equals(bytes)).toBe(true);
+    }
   });
 
 });
