@@ -54,7 +54,6 @@ function contextFor(p: DatasetPhase, d: PlannedDatasetMetric, units: DatasetUnit
     samples: p.samples,
     units,
     params: d.params,
-    seed: p.cfg.seed,
     async loadPair(s) {
       try {
         return (await preparePair(p.bundle, s.imagePath, s.caption, { truncate: p.cfg.truncate })).pair;

@@ -106,8 +106,6 @@ export interface DatasetMetricContext {
   /** The units to evaluate (those already recorded are left out by the bench). */
   units: readonly DatasetUnit[];
   params: ParamValues;
-  /** The run's seed (a metric's own `seed` param, when set, wins). */
-  seed: number;
   /** The pair of a sample, or undefined when it cannot be loaded (its failure is already recorded). The caller disposes pair.pixels. */
   loadPair(sample: Sample): Promise<PairInput | undefined>;
   /** The image map of a unit for a sample: kept from the pair phase where it was, else explained now. */

@@ -132,19 +132,9 @@ export class RunStore {
     this.doneErrors.add(id);
   }
 
-  /** Lines in errors.jsonl. */
-  errorCount(): number {
-    return readJsonl(join(this.dir, FILES.errors)).length;
-  }
-
   /** The folder's failures and warnings, counted as the summary and the report count them. */
   failures(): ReturnType<typeof countFailures> {
     return countFailures(readJsonl(join(this.dir, FILES.errors)) as ErrorRecord[]);
-  }
-
-  /** Whether errors.jsonl exists (the end of a run names it only then). */
-  hasErrorsFile(): boolean {
-    return existsSync(join(this.dir, FILES.errors));
   }
 
   writeRunInfo(info: unknown): void {
