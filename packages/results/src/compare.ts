@@ -183,11 +183,11 @@ export function compareFamily(
   present.forEach((x, i) => {
     if (higherIsBetter ? x.row.mean > present[best].row.mean : x.row.mean < present[best].row.mean) best = i;
   });
-  const bestValues = data.values(present[best].c, spec.side, spec.key);
+  const own = present.map((x) => data.values(x.c, spec.side, spec.key));
   const vsBest = adjust(
-    present.map((x, i) => {
+    present.map((_, i) => {
       if (i === best) return undefined;
-      const { x: a, y: b } = aligned(data.values(x.c, spec.side, spec.key), bestValues);
+      const { x: a, y: b } = aligned(own[i], own[best]);
       return a.length ? pairedTest(a, b, binary, opts) : undefined;
     }),
     opts.alpha,
@@ -195,7 +195,7 @@ export function compareFamily(
   const chanceMeans: number[] = [];
   const vsChance = adjust(
     present.map((x, i) => {
-      const { x: a, y: c } = aligned(data.values(x.c, spec.side, spec.key), data.values(x.c, spec.side, spec.key, 'chance'));
+      const { x: a, y: c } = aligned(own[i], data.values(x.c, spec.side, spec.key, 'chance'));
       chanceMeans[i] = c.reduce((s, v) => s + v, 0) / c.length;
       return a.length ? chanceTest(a, c, binary, opts) : undefined;
     }),

@@ -1,5 +1,5 @@
 // Wilcoxon's signed-rank test, two-sided, with scipy.stats.wilcoxon's conventions (see README).
-import erfc from '@stdlib/math-base-special-erfc';
+import { normalSf } from './distributions';
 import { averageRanks, tieGroupSizes } from './ranks';
 import { checkFiniteArray, checkOneOf } from './validate';
 
@@ -132,6 +132,6 @@ export function wilcoxonSignedRank(differences: ArrayLike<number>, opts: Wilcoxo
   const se = Math.sqrt(var24 / 24);
   const cc = correction ? 0.5 * Math.sign(statistic - mean) : 0;
   const z = (statistic - mean - cc) / se;
-  const pValue = Math.min(1, erfc(Math.abs(z) / Math.SQRT2)); // 2·(1 − Φ(|z|))
+  const pValue = Math.min(1, 2 * normalSf(Math.abs(z)));
   return { statistic, pValue, n, zeros, method: 'approx', z };
 }
