@@ -5,8 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { targetOfState, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
 import type { Side } from '@ceb/types';
-import { take, towerOf } from './common';
+import { take, towerOf, type SideResult } from './common';
 import { squareProduct } from './linalg';
+import { textMapOverAllTokens } from './readouts';
 import { relevanceRowExplainer } from './rollout';
 
 export const CHEFER_OPTIONS = {
@@ -53,6 +54,16 @@ export function cheferMatrix(maps: ArrayLike<number>[], L: number): Float64Array
   return r;
 }
 
+/**
+ * The NIB repository's text readout of Chefer's R: the LAST row (the EOS of an unpadded
+ * caption), without the identity R starts from, min-max over every token, BOS/EOS dropped after.
+ */
+function allTokensRowMap(r: Float64Array, L: number): SideResult['map'] {
+  const scores = r.slice((L - 1) * L, L * L);
+  scores[L - 1] -= 1;
+  return textMapOverAllTokens(scores);
+}
+
 // The identity in R puts 1 on the row's own token (CLS is dropped anyway; EOS is dropped for text).
 export const chefer = relevanceRowExplainer<CheferOptions>({
   name: 'chefer',
@@ -60,4 +71,5 @@ export const chefer = relevanceRowExplainer<CheferOptions>({
   options: CHEFER_OPTIONS,
   blockMaps: gradWeightedAttention,
   combine: cheferMatrix,
+  textMap: (o, r, L) => (o.textReadout === 'all-tokens' ? allTokensRowMap(r, L) : undefined),
 });

@@ -5,7 +5,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExplainContext, OptionSpec, OptionsOf } from '@ceb/core';
 import type { Side } from '@ceb/types';
 import { squareProduct } from './linalg';
-import { textMapOverAllTokens } from './readouts';
 import { defineExplainer, imageMapFromTokens, pooledIndex, take, textMapFromTokens, towerOf, type SideResult } from './common';
 
 export const ROLLOUT_OPTIONS = {
@@ -54,32 +53,24 @@ export type BlockMaps = (ctx: ExplainContext, side: Side, from: number) => { map
 
 /**
  * A method that combines per-block attention maps (from `startLayer` on) into one relevance
- * matrix and reads the pooled token's row: rollout, Chefer et al.
+ * matrix and reads the pooled token's row: rollout, Chefer et al. `textMap`, where given and
+ * it returns a map, reads the text side's matrix instead (Chefer's NIB readout).
  */
-export function relevanceRowExplainer<O extends RolloutOptions & { textReadout?: string }>(spec: {
+export function relevanceRowExplainer<O extends RolloutOptions>(spec: {
   name: string;
   description: string;
   options: Record<keyof O & string, OptionSpec>;
   blockMaps: BlockMaps;
   combine: (maps: ArrayLike<number>[], L: number) => Float64Array;
+  textMap?: (o: O, r: Float64Array, L: number) => SideResult['map'] | undefined;
 }) {
   const side = (s: Side) => (ctx: ExplainContext, o: O): SideResult => {
     const { maps, L } = spec.blockMaps(ctx, s, o.startLayer);
     const r = spec.combine(maps, L);
-    if (s === 'text' && o.textReadout === 'all-tokens') return { map: allTokensRowMap(ctx, r, L), extra: { startLayer: o.startLayer } };
-    return { map: pooledRowMap(ctx, s, r, L), extra: { startLayer: o.startLayer } };
+    const map = (s === 'text' ? spec.textMap?.(o, r, L) : undefined) ?? pooledRowMap(ctx, s, r, L);
+    return { map, extra: { startLayer: o.startLayer } };
   };
   return defineExplainer<O>({ name: spec.name, description: spec.description, options: spec.options, image: side('image'), text: side('text') });
-}
-
-/**
- * The NIB repository's text readout of a relevance matrix: the LAST row (the EOS of an unpadded
- * caption), without the identity R starts from, min-max over every token, BOS/EOS dropped after.
- */
-function allTokensRowMap(ctx: ExplainContext, r: Float64Array, L: number): SideResult['map'] {
-  const scores = r.slice((L - 1) * L, L * L);
-  scores[L - 1] -= 1;
-  return textMapOverAllTokens(scores);
 }
 
 export const rollout = relevanceRowExplainer<RolloutOptions>({
