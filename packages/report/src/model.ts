@@ -100,6 +100,13 @@ export function markOf(f: ComparisonFamily | undefined, method: string, point: s
   return { best: !!row?.best, tied: !!row && !row.best && row.tiedWithBest, atChance: !!row?.vsChance && !row.vsChance.significant, row, family: f };
 }
 
+/** Where a cell stands against the column's best: the table's class and the overview's colour. */
+export type MarkLevel = 'best' | 'tied' | 'worse' | 'untested';
+
+export function markLevel(mark: Mark): MarkLevel {
+  return mark.best ? 'best' : mark.tied ? 'tied' : mark.row?.vsBest ? 'worse' : 'untested';
+}
+
 /** The direction of an output, as run.json declares it. */
 export function directionOf(m: ReportModel, key: string): boolean | null {
   const { metric, output } = splitKey(key);

@@ -7,10 +7,11 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { SideRanking } from '@ceb/results';
 import { chartFigure, lineSpec, renderChart, type LineDatum } from './charts';
 import { arrow, fmt, methodTitle } from './format';
-import { familyOf, rowOf, thresholdFamilies, type ReportModel } from './model';
+import { familyOf, markLevel, rowOf, thresholdFamilies, type MarkLevel, type ReportModel } from './model';
 import type { PaperTable } from './paper';
 
-const MARKS = { domain: ['best', 'not significantly different', 'worse', 'not tested'], range: ['#1a7f37', '#74c476', '#a0a0a0', '#555555'] };
+const MARK_LABELS: Record<MarkLevel, string> = { best: 'best', tied: 'not significantly different', worse: 'worse', untested: 'not tested' };
+const MARKS = { domain: Object.values(MARK_LABELS), range: ['#1a7f37', '#74c476', '#a0a0a0', '#555555'] };
 
 /** Dot = mean, line = 95% CI, per method (rows) and output (small multiples, own x scale each). */
 export function dotSpec(t: PaperTable): TopLevelSpec {
@@ -19,7 +20,7 @@ export function dotSpec(t: PaperTable): TopLevelSpec {
     for (const r of t.rows) {
       const cell = r.cells[j];
       if (!cell.row || cell.row.n === 0) continue;
-      const mark = cell.mark.best ? 'best' : cell.mark.tied ? 'not significantly different' : cell.mark.row?.vsBest ? 'worse' : 'not tested';
+      const mark = MARK_LABELS[markLevel(cell.mark)];
       values.push({ output: `${c.metric} · ${c.output} ${arrow(c.higherIsBetter)}`, method: r.title, mean: cell.row.mean, lo: cell.row.lo, hi: cell.row.hi, n: cell.row.n, mark });
     }
   });

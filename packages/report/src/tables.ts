@@ -6,7 +6,7 @@
 import { splitKey, type FamilyRow, type PairedTest, type SummaryRow } from '@ceb/results';
 import type { Side } from '@ceb/types';
 import { arrow, esc, fmt, fmtPm, methodTitle, pointTitle } from './format';
-import { keysOf, rowOf, runtimeOf, type Mark, type ReportModel } from './model';
+import { keysOf, markLevel, rowOf, runtimeOf, type Mark, type ReportModel } from './model';
 import { metricGroups, type PaperCell, type PaperTable } from './paper';
 
 const TESTS: Record<string, string> = { wilcoxon: 'Wilcoxon signed-rank (Pratt)', mcnemar: 'exact McNemar', 'poisson-binomial': 'exact Poisson-binomial' };
@@ -28,10 +28,6 @@ export function cellTitle(row: SummaryRow | undefined, mark: Mark): string {
   return lines.join('\n');
 }
 
-function markClass(mark: Mark): string {
-  return mark.best ? 'best' : mark.tied ? 'tied' : mark.row?.vsBest ? 'worse' : 'untested';
-}
-
 function paperCell(c: PaperCell, key: string): string {
   const r = c.row;
   if (!r || r.n === 0) return `<td class="num na" data-key="${esc(key)}">—</td>`;
@@ -39,7 +35,7 @@ function paperCell(c: PaperCell, key: string): string {
   if (c.mark.best) v = `<b>${v}</b>`;
   else if (c.mark.tied) v = `<u>${v}</u>`;
   const chance = c.mark.atChance ? '<sup class="chance-mark" title="not significantly different from chance">°</sup>' : '';
-  return `<td class="num ${markClass(c.mark)}" data-key="${esc(key)}" data-mark="${markClass(c.mark)}"${c.mark.atChance ? ' data-at-chance="1"' : ''} title="${esc(cellTitle(r, c.mark))}">${v}${chance}</td>`;
+  return `<td class="num ${markLevel(c.mark)}" data-key="${esc(key)}" data-mark="${markLevel(c.mark)}"${c.mark.atChance ? ' data-at-chance="1"' : ''} title="${esc(cellTitle(r, c.mark))}">${v}${chance}</td>`;
 }
 
 /** The overview table of one side: methods × headline outputs, runtime last. */
