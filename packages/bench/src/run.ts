@@ -46,6 +46,8 @@ export interface RunOptions {
   runId: string;
   log?: (line: string) => void;
   progress?: boolean;
+  /** The plan of cfg with these methods and metrics, already checked (checkedPlan) by the caller; else built and checked here. */
+  plan?: RunPlan;
 }
 
 export interface RunOutcome {
@@ -132,7 +134,7 @@ function runInfoOf(store: RunStore, base: ReturnType<typeof buildRunInfo>, fp: F
 
 export async function runBench(cfg: BenchConfig, opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log ?? ((s: string) => console.log(s));
-  const plan = await checkedPlan(cfg, { methods: opts.methods, metrics: opts.metrics }, opts.configPath);
+  const plan = opts.plan ?? (await checkedPlan(cfg, { methods: opts.methods, metrics: opts.metrics }, opts.configPath));
   const backend = await initBackend(cfg.backend as never);
   const store = new RunStore(opts.dir, { resume: opts.resume ?? false, forceUnlock: opts.forceUnlock, log });
   try {

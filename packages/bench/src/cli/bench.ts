@@ -151,9 +151,9 @@ export async function runBenchCommand(a: BenchArgs, log: (s: string) => void = c
   if (a.dryRun) return printDryRun(a, cfg, log);
   checkInputsExist(cfg, a.config);
   // What cannot pass on any sample stops here, before a folder or a record exists.
-  await checkedPlan(cfg, { methods: a.methods, metrics: a.metrics }, a.config);
+  const plan = await checkedPlan(cfg, { methods: a.methods, metrics: a.metrics }, a.config);
   const { dir, runId } = runDirFor(cfg, a.out, a.resume, log);
-  const common = { configPath: a.config, limit: a.limit, methods: a.methods, metrics: a.metrics, resume: a.resume, forceUnlock: a.forceUnlock, runId, log, progress: a.progress, threads: a.threads };
+  const common = { configPath: a.config, limit: a.limit, methods: a.methods, metrics: a.metrics, resume: a.resume, forceUnlock: a.forceUnlock, runId, log, progress: a.progress, threads: a.threads, plan };
 
   if (a.shard) {
     // One shard of a larger run (e.g. a Slurm array task): it writes (and locks) only its shard folder; dataset metrics run in the merge step.
