@@ -52,19 +52,26 @@ export function gradEclipParts(ctx: ExplainContext, side: Side, n: number, heads
   const N = tower.numLayers;
   const h = ctx.cache.states(side)[N - n];
   const [, L, D] = h.shape;
-  const run = (deltas?: tf.Tensor[]) => {
+  const run = (deltas: tf.Tensor[]) => {
     let x = h;
     const qkv: tf.Tensor[] = [];
     for (let j = 0; j < n; j++) {
-      const r = openBlock(ctx.model, side, N - n + j, x, { heads, attnOutDelta: deltas?.[j] });
+      const r = openBlock(ctx.model, side, N - n + j, x, { heads, attnOutDelta: deltas[j] });
       qkv.push(r.q, r.k, r.v);
       x = r.h;
     }
     return { x, qkv };
   };
-  const qkv = tf.tidy(() => run().qkv);
+  // One pass: q, k, v are kept from the differentiated forward (a zero delta leaves them as they are).
+  let qkv: tf.Tensor[] = [];
   const zeros = Array.from({ length: n }, () => tf.zeros([1, L, D]));
-  const grads = tf.tidy(() => tf.grads((...d: tf.Tensor[]) => tf.sum(targetOfState(ctx.cache, side, run(d).x, N)))(zeros));
+  const grads = tf.tidy(() =>
+    tf.grads((...d: tf.Tensor[]) => {
+      const r = run(d);
+      qkv = r.qkv.map((t) => tf.keep(t));
+      return tf.sum(targetOfState(ctx.cache, side, r.x, N));
+    })(zeros),
+  );
   tf.dispose(zeros);
   const arrays = qkv.map((t) => take(t));
   const parts = grads.map((g, j) => ({ q: arrays[3 * j], k: arrays[3 * j + 1], v: arrays[3 * j + 2], g: take(g) }));
