@@ -4,7 +4,7 @@
 // token embeddings before positions (text), or at the hidden state entering a block. Completeness,
 // Σ IG = F(x) − F(x'), holds for the integral; the sum approaches it as `steps` grows.
 import * as tf from '@tensorflow/tfjs-core';
-import { targetOfPixels, targetOfState, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
+import { targetOfPixels, targetOfState, targetOfTokenEmbeddings, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
 import type { Side } from '@ceb/types';
 import { defineExplainer, imageMapFromPixels, imageMapFromTokens, take, textMapFromTokens, type MapResult, type SideResult } from './common';
 
@@ -130,7 +130,7 @@ function pathOf(ctx: ExplainContext, side: Side, o: IgOptions): { x: tf.Tensor; 
   }
   const x = tf.tidy(() => model.text.tokenEmbeddings([ctx.pair.ids]));
   const baseline = tf.zerosLike(x);
-  return { x, baseline, f: (p) => targetOfState(cache, 'text', model.text.embedTokens(p as tf.Tensor3D), 0), owned: [x, baseline] };
+  return { x, baseline, f: (p) => targetOfTokenEmbeddings(cache, p as tf.Tensor3D), owned: [x, baseline] };
 }
 
 function igSide(side: Side) {

@@ -6,7 +6,7 @@
 // token-embedding rows of the caption's ids (before positions); the code steps the whole table,
 // so a repeated id moves by the sign of the gradient summed over its occurrences.
 import * as tf from '@tensorflow/tfjs-core';
-import { targetOfState, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
+import { targetOfState, targetOfTokenEmbeddings, type ExplainContext, type OptionSpec, type OptionsOf } from '@ceb/core';
 import type { Side } from '@ceb/types';
 import { defineExplainer, imageMapFromTokens, type SideResult } from './common';
 import { nansumRows, textMapOverAllTokens } from './readouts';
@@ -40,7 +40,7 @@ function mfabaPath(ctx: ExplainContext, side: Side): { z0: tf.Tensor3D; f: (z: t
     return { z0, f: (z) => targetOfState(cache, 'image', model.vision.w.preNorm.apply(z) as tf.Tensor3D, 0) };
   }
   const z0 = tf.tidy(() => model.text.tokenEmbeddings([pair.ids]));
-  return { z0, f: (z) => targetOfState(cache, 'text', model.text.embedTokens(z), 0) };
+  return { z0, f: (z) => targetOfTokenEmbeddings(cache, z) };
 }
 
 /** M = −Σ_t (z_{t+1} − z_t) ⊙ g_t along the sign-descent path, [L·D]. */

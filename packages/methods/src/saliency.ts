@@ -1,7 +1,7 @@
 // Vanilla gradient saliency (Simonyan et al. 2014): image = max over colour channels of
 // |∂target/∂pixel|; text = L2 norm of the gradient w.r.t. each token embedding.
 import * as tf from '@tensorflow/tfjs-core';
-import { targetOfPixels, targetOfState } from '@ceb/core';
+import { targetOfPixels, targetOfTokenEmbeddings } from '@ceb/core';
 import { defineExplainer, imageMapFromPixels, take, textMapFromTokens } from './common';
 
 export type SaliencyOptions = Record<string, never>;
@@ -24,7 +24,7 @@ export const saliency = defineExplainer<SaliencyOptions>({
   text(ctx) {
     const { model, pair } = ctx;
     const tok = tf.tidy(() => model.text.tokenEmbeddings([pair.ids]));
-    const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(targetOfState(ctx.cache, 'text', model.text.embedTokens(x as tf.Tensor3D), 0)))(tok));
+    const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(targetOfTokenEmbeddings(ctx.cache, x as tf.Tensor3D)))(tok));
     const [, L, D] = tok.shape;
     tok.dispose();
     const gv = take(grad);

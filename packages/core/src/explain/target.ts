@@ -23,6 +23,11 @@ export function targetOfPixels(cache: PairCache, pixels: tf.Tensor4D): tf.Tensor
   return tf.tidy(() => targetOfState(cache, 'image', cache.model.vision.embed(pixels), 0));
 }
 
+/** [B] text-side targets of token embeddings [B, L, D] of the pair's ids, before positions are added (differentiable: IG, MFABA, saliency). */
+export function targetOfTokenEmbeddings(cache: PairCache, tokens: tf.Tensor3D): tf.Tensor1D {
+  return tf.tidy(() => targetOfState(cache, 'text', cache.model.text.embedTokens(tokens), 0));
+}
+
 /**
  * [B] text-side targets of caption variants: row b scales the token embeddings of `ids` by
  * scales[b] before positions are added (0 removes a token and keeps its position). `ids`
