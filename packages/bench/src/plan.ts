@@ -88,15 +88,19 @@ export function buildPlan(cfg: BenchConfig, filters: PlanFilters = {}): RunPlan 
 }
 
 /** The units of each method in plan order: what run.json lists. */
-export function methodsOf(plan: RunPlan): { name: string; sides: Side[]; points: { key: string; options: OptionValues }[]; note?: string }[] {
+export function methodsOf(plan: RunPlan): { name: string; sides: Side[]; points: Point[]; pointsBySide: Partial<Record<Side, Point[]>>; note?: string }[] {
   const names = [...new Set(plan.units.map((u) => u.method))];
   return names.map((name) => {
     const units = plan.units.filter((u) => u.method === name);
     const sides = [...new Set(units.map((u) => u.side))];
     const note = units[0].explainer.note;
-    return { name, sides, points: units.filter((u) => u.side === sides[0]).map((u) => ({ key: u.point.key, options: u.point.options })), ...(note ? { note } : {}) };
+    const pointsOf = (side: Side): Point[] => units.filter((u) => u.side === side).map((u) => ({ key: u.point.key, options: u.point.options }));
+    const pointsBySide = Object.fromEntries(sides.map((s) => [s, pointsOf(s)]));
+    return { name, sides, points: pointsOf(sides[0]), pointsBySide, ...(note ? { note } : {}) };
   });
 }
+
+type Point = { key: string; options: OptionValues };
 
 /** A setting that cannot run on any sample of this model or data set: the key path, its value and why. */
 export interface PlanProblem {

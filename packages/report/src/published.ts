@@ -3,7 +3,8 @@
  * value beside this run's mean and 95% CI of the same metric output, in the same units, and in
  * words where the run's setting differs from the published one.
  */
-import type { MethodInfo, PublishedComparison, Run, Summary, SummaryRow } from '@ceb/results';
+import type { MethodPoint, PublishedComparison, Run, Summary, SummaryRow } from '@ceb/results';
+import type { Side } from '@ceb/types';
 import { esc, fmt, fmtCI, fmtPm } from './format';
 
 export interface ComparedCell {
@@ -27,11 +28,11 @@ export interface ComparedRow {
 }
 
 /** The run's point of a method whose options agree with the published ones; else its first point, with the differences. */
-function matchPoint(m: MethodInfo, wanted: Record<string, unknown>): { point: string; note?: string } {
+function matchPoint(points: MethodPoint[], wanted: Record<string, unknown>): { point: string; note?: string } {
   const agrees = (o: Record<string, unknown>) => Object.entries(wanted).every(([k, v]) => o[k] === v);
-  const hit = m.points.find((p) => agrees(p.options ?? {}));
+  const hit = points.find((p) => agrees(p.options ?? {}));
   if (hit) return { point: hit.key };
-  const first = m.points[0];
+  const first = points[0];
   const diff = Object.entries(wanted)
     .filter(([k, v]) => first.options?.[k] !== v)
     .map(([k, v]) => `${k} ${JSON.stringify(first.options?.[k])} here, ${JSON.stringify(v)} published`);
@@ -46,10 +47,13 @@ export function compareWithPublished(run: Run, summary: Summary): ComparedRow[] 
     const base = { published: r.published, ...(r.method ? { method: r.method } : {}), ...(r.note ? { note: r.note } : {}) };
     const m = r.method ? methods.get(r.method) : undefined;
     const missing = !r.implemented ? ('not in this harness' as const) : !m ? ('not in this run' as const) : undefined;
-    const match = m ? matchPoint(m, r.options ?? {}) : undefined;
+    // A side override gives a side points of its own: each column is matched on its side's.
+    const matchOn = (side: Side | undefined) => (m ? matchPoint((side && m.pointsBySide?.[side]) || m.points, r.options ?? {}) : undefined);
+    const match = matchOn(m?.sides[0]);
     const cells = c.columns.map((col) => {
+      const at = matchOn(col.side);
       const measured =
-        match && col.metric ? summary.rows.find((x) => x.method === r.method && x.side === col.side && x.point === match.point && x.key === `${col.metric}.${col.output}` && x.n > 0) : undefined;
+        at && col.metric ? summary.rows.find((x) => x.method === r.method && x.side === col.side && x.point === at.point && x.key === `${col.metric}.${col.output}` && x.n > 0) : undefined;
       return { column: col.key, published: r.values[col.key], unit: col.unit, ...(measured ? { measured } : {}) };
     });
     return { ...base, ...(missing ? { missing } : {}), ...(match ? { point: match.point, ...(match.note ? { optionNote: match.note } : {}) } : {}), cells };

@@ -48,7 +48,10 @@ export interface MethodPoint {
 export interface MethodInfo {
   name: string;
   sides: Side[];
+  /** The first side's points. */
   points: MethodPoint[];
+  /** Each side's points (they differ where the config overrides a side); absent in runs written before. */
+  pointsBySide?: Partial<Record<Side, MethodPoint[]>>;
   /** What a reader must know beside the method's numbers (e.g. what M2IB's sigma2 means). */
   note?: string;
 }
