@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { decodeNpy, type GalleryMap, type GallerySample } from '@ceb/results';
 import type { RgbImage } from '@ceb/types';
 import { esc, pointTitle } from './format';
-import { heatmapOverlayPng } from './heatmap';
+import { heatmapOverlay } from './heatmap';
 
 /** Reads a PNG the bench wrote (or any image sharp reads) as 8-bit RGB; alpha is dropped. */
 async function readRgb(input: string | Buffer, name: string): Promise<RgbImage> {
@@ -179,8 +179,7 @@ export async function renderGallery(samples: GallerySample[], columns: GalleryCo
           const file = join(s.dir, im.file);
           const { data, shape } = decodeNpy(readFileSync(file), file);
           if (shape.length !== 2) throw new Error(`${file}: expected a 2-D map [S, S], got shape (${shape.join(', ')})`);
-          const png = await heatmapOverlayPng(input, data, { alpha: 0.5, colormap: 'jet', mapHeight: shape[0], mapWidth: shape[1] });
-          const over = await readRgb(png, file);
+          const over = heatmapOverlay(input, data, { alpha: 0.5, colormap: 'jet', mapHeight: shape[0], mapWidth: shape[1] });
           drawBoxes(over, s.boxes);
           figure += `<img class="gimg overlay" data-method="${esc(c.method)}" data-sample="${esc(s.sampleId)}" src="${dataUri(await encodePng(over))}" width="${over.width}" height="${over.height}" alt="${esc(c.method)} on ${esc(s.sampleId)}">`;
         } else {

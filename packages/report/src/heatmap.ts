@@ -106,8 +106,8 @@ export interface HeatmapOverlayOptions {
   mapHeight?: number;
 }
 
-/** PNG of the colour-mapped `map` blended over `img`: out = (1 - alpha) * img + alpha * colour(map). */
-export async function heatmapOverlayPng(img: RgbImage, map: Float32Array, opts: HeatmapOverlayOptions = {}): Promise<Buffer> {
+/** The colour-mapped `map` blended over `img`: out = (1 - alpha) * img + alpha * colour(map). */
+export function heatmapOverlay(img: RgbImage, map: Float32Array, opts: HeatmapOverlayOptions = {}): RgbImage {
   assertRgbImage(img, 'heatmapOverlayPng image');
   const alpha = opts.alpha ?? 0.5;
   if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`heatmapOverlayPng: alpha must be in [0, 1], got ${alpha}`);
@@ -122,5 +122,11 @@ export async function heatmapOverlayPng(img: RgbImage, map: Float32Array, opts: 
     const k = lutIndex(m[i]) * 3;
     for (let c = 0; c < 3; c++) px[i * 3 + c] = Math.round((1 - alpha) * img.data[i * 3 + c] + alpha * lut[k + c]);
   }
-  return sharp(px, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+  return { width: img.width, height: img.height, data: px };
+}
+
+/** heatmapOverlay as a PNG. */
+export async function heatmapOverlayPng(img: RgbImage, map: Float32Array, opts: HeatmapOverlayOptions = {}): Promise<Buffer> {
+  const over = heatmapOverlay(img, map, opts);
+  return sharp(over.data, { raw: { width: over.width, height: over.height, channels: 3 } }).png().toBuffer();
 }
