@@ -4,7 +4,7 @@
 import { PairCache, type PairInput } from '@ceb/core';
 import type { Sample } from '@ceb/datasets';
 import type { DatasetMetricContext, DatasetUnit } from '@ceb/eval';
-import { decodeNpy, expandRunDirs, keptMapFile, type RunStore } from '@ceb/results';
+import { decodeNpy, expandRunDirs, keptMapFile, prefixKeys, type RunStore } from '@ceb/results';
 import { existsSync, readFileSync } from 'node:fs';
 import type { BenchConfig } from './config/schema';
 import { preparePair, type ModelBundle } from './model-bundle';
@@ -63,7 +63,7 @@ function contextFor(p: DatasetPhase, d: PlannedDatasetMetric, units: DatasetUnit
     },
     mapOf: (u, s, pair) => mapOf(p, u, s, pair),
     record(u, o) {
-      const values = Object.fromEntries(Object.entries(o.values).map(([k, v]) => [`${d.name}.${k}`, Number.isFinite(v) ? v : null]));
+      const values = prefixKeys(d.name, o.values);
       p.store.appendDatasetMetric({ metric: d.name, method: u.method, side: u.side, point: u.point, values, ...(o.curve ? { curve: o.curve } : {}), n: o.n, ms: o.ms });
     },
     fail(u, reason) {

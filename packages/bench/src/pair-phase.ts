@@ -4,7 +4,7 @@
 import sharp from 'sharp';
 import { mapBoxToModel, PairCache, type Attribution, type PairInput, type WorkerPool } from '@ceb/core';
 import type { Sample } from '@ceb/datasets';
-import type { GalleryMap, ResultRecord, RunStore } from '@ceb/results';
+import { prefixKeys, type GalleryMap, type ResultRecord, type RunStore } from '@ceb/results';
 import type { Box } from '@ceb/types';
 import type { BenchConfig } from './config/schema';
 import { preparePair, type ModelBundle, type PreparedPair } from './model-bundle';
@@ -113,10 +113,6 @@ function modelBoxes(p: PairPhase, s: Sample, original: { width: number; height: 
 }
 
 /** `<metric>.<output>` keys; NaN / ±Infinity become null (undefined for this pair). */
-function prefixed<T>(metric: string, values: Record<string, T>): Record<string, T | null> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${metric}.${k}`, typeof v === 'number' && !Number.isFinite(v) ? null : v]));
-}
-
 type Scored = Pick<ResultRecord, 'values' | 'curves' | 'chance' | 'meta'> & { metricMs: Record<string, number> };
 
 /** Every pair metric of the unit on one explanation; a metric that fails is recorded and the others go on. */
@@ -136,10 +132,10 @@ async function scoreUnit(
     const t0 = performance.now();
     try {
       const r = await metric.evaluate({ model: p.bundle.model, pair: on.pair, cache: on.cache, attribution: on.attribution, sample: { boxes: on.boxes }, pool: p.pool }, params);
-      Object.assign(values, prefixed(name, r.values));
-      Object.assign(curves, prefixed(name, r.curves ?? {}));
-      Object.assign(chance, prefixed(name, r.chance ?? {}));
-      Object.assign(meta, prefixed(name, r.meta ?? {}));
+      Object.assign(values, prefixKeys(name, r.values));
+      Object.assign(curves, prefixKeys(name, r.curves ?? {}));
+      Object.assign(chance, prefixKeys(name, r.chance ?? {}));
+      Object.assign(meta, prefixKeys(name, r.meta ?? {}));
     } catch (e) {
       p.store.appendError({ stage: 'metric', ...ids, metric: name, reason: (e as Error).message });
     }
