@@ -82,7 +82,12 @@ const GALLERY_NOTE =
 
 /** The whole report as one HTML string (no external resource). */
 export async function renderReport(run: Run, opts: RenderOptions = {}): Promise<string> {
-  const m = buildModel(run, opts);
+  return renderHtml(buildModel(run, opts), opts);
+}
+
+/** The page of a report model already built (writeReports builds one for every format). */
+async function renderHtml(m: ReportModel, opts: RenderOptions): Promise<string> {
+  const run = m.run;
   const now = opts.now ?? new Date();
   const textPoint = new Map(m.selected.text.map((s) => [s.method, s.point]));
   const columns = m.methods.map((method) => ({ method, point: m.selected.image.find((s) => s.method === method)?.point ?? textPoint.get(method) ?? 'default', textPoint: textPoint.get(method) }));
@@ -142,7 +147,7 @@ export async function writeReports(dirs: string[], opts: RenderOptions & { out?:
   const model = buildModel(run, opts);
   for (const f of opts.formats ?? ['html']) {
     const file = f === 'html' ? out : base + EXTENSION[f];
-    const text = f === 'html' ? await renderReport(run, { ...opts, summary: model.summary }) : f === 'markdown' ? renderMarkdown(model) : f === 'latex' ? renderLatex(model) : renderCsv(model);
+    const text = f === 'html' ? await renderHtml(model, opts) : f === 'markdown' ? renderMarkdown(model) : f === 'latex' ? renderLatex(model) : renderCsv(model);
     writeFileSync(file, text);
     written.push(file);
   }
