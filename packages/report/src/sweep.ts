@@ -81,10 +81,10 @@ export function heatmapSpec(m: ReportModel, g: SweepGrid, key: string): TopLevel
 export async function sweepSection(m: ReportModel): Promise<string> {
   let html = '';
   for (const side of m.sides) {
+    const thresholds = new Set(thresholdFamilies(keysOf(m, side)).flatMap((f) => f.keys.map((k) => k.key)));
+    const headline = headlineOf(m, side);
+    const others = keysOf(m, side).filter((k) => !headline.includes(k) && !thresholds.has(k));
     for (const g of sweepGrids(m, side)) {
-      const thresholds = new Set(thresholdFamilies(keysOf(m, side)).flatMap((f) => f.keys.map((k) => k.key)));
-      const headline = headlineOf(m, side);
-      const others = keysOf(m, side).filter((k) => !headline.includes(k) && !thresholds.has(k));
       const figs = async (keys: string[]) => {
         const out: string[] = [];
         for (const key of keys) {
@@ -95,7 +95,7 @@ export async function sweepSection(m: ReportModel): Promise<string> {
         }
         return out.join('');
       };
-      const fixed = g.varying.length > 3 ? `; facets: ${g.varying.slice(2).join(', ')}` : g.varying.length === 3 ? `; facets: ${g.varying[2]}` : '';
+      const fixed = g.varying.length > 2 ? `; facets: ${g.varying.slice(2).join(', ')}` : '';
       const rest = others.length ? `<details class="more"><summary>${others.length} more output(s)</summary><div class="charts">${await figs(others)}</div></details>` : '';
       html += `<h3>${esc(g.method)}, ${side} side: ${g.points.length} points over ${g.varying.map(esc).join(' × ')}</h3>
 <p class="note">Mean per point (darker = better); thick outline: best point by mean; thin dashed outline: not significantly different from it (paired test over the samples, Holm across the ${g.points.length} points, α = ${m.summary.comparisons?.[0]?.alpha ?? 0.05})${fixed}; hover a cell for its 95% CI.</p>
