@@ -48,7 +48,7 @@ function checkFinetuneInputs(
 }
 
 /** The images at `idx` as one NCHW batch. */
-function packImages(imgs: Float32Array[], idx: number[], vision: ClipConfig['vision']): tf.Tensor4D {
+export function packImages(imgs: Float32Array[], idx: number[], vision: ClipConfig['vision']): tf.Tensor4D {
   const { imageSize: s, numChannels: c } = vision;
   const per = c * s * s;
   const flat = new Float32Array(idx.length * per);
@@ -56,16 +56,17 @@ function packImages(imgs: Float32Array[], idx: number[], vision: ClipConfig['vis
   return tf.tensor4d(flat, [idx.length, c, s, s]);
 }
 
-function indices(n: number): number[] {
+export function indices(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
 /** `order` cut into consecutive mini-batches of `size` (the last one may be shorter). */
-function miniBatches(order: number[], size: number): number[][] {
+export function miniBatches(order: number[], size: number): number[][] {
   return Array.from({ length: Math.ceil(order.length / size) }, (_, b) => order.slice(b * size, (b + 1) * size));
 }
 
-function normalisedEmbedding(model: ClipModel, px: tf.Tensor4D): tf.Tensor {
+/** L2-normalised image embeddings of a batch (the features both ROAR probes read). */
+export function normalisedEmbedding(model: ClipModel, px: tf.Tensor4D): tf.Tensor {
   const e = model.encodeImage(px);
   return tf.div(e, tf.maximum(tf.norm(e, 'euclidean', 1, true), 1e-12));
 }

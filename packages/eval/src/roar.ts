@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Adam, readClipWeights, type ClipModel, type F32Dict, type PairInput } from '@ceb/core';
 import { split, type Sample, type SplitBy } from '@ceb/datasets';
 import { Rng } from '@ceb/random';
-import { finetuneAccuracy } from './finetune';
+import { finetuneAccuracy, indices, miniBatches, normalisedEmbedding, packImages } from './finetune';
 import { rankDescending, trapezoid } from './perturb';
 import { parseNumberList, type DatasetMetric, type DatasetMetricContext, type DatasetUnit } from './types';
 
@@ -105,21 +105,14 @@ export function removeTop(image: Float32Array, order: Int32Array, t: number, fil
 }
 
 function modelFeaturizer(model: ClipModel, batch: number): Featurizer {
-  const { imageSize: s, numChannels: c } = model.config.vision;
   return async (images) => {
     const out: Float32Array[] = [];
-    for (let i = 0; i < images.length; i += batch) {
-      const chunk = images.slice(i, i + batch);
-      const flat = new Float32Array(chunk.length * c * s * s);
-      chunk.forEach((im, j) => flat.set(im, j * c * s * s));
-      const emb = tf.tidy(() => {
-        const e = model.encodeImage(tf.tensor4d(flat, [chunk.length, c, s, s]));
-        return tf.div(e, tf.maximum(tf.norm(e, 'euclidean', 1, true), 1e-12));
-      });
+    for (const idx of miniBatches(indices(images.length), batch)) {
+      const emb = tf.tidy(() => normalisedEmbedding(model, packImages(images, idx, model.config.vision)));
       const data = (await emb.data()) as Float32Array;
       emb.dispose();
-      const p = data.length / chunk.length;
-      for (let j = 0; j < chunk.length; j++) out.push(data.slice(j * p, (j + 1) * p));
+      const p = data.length / idx.length;
+      for (let j = 0; j < idx.length; j++) out.push(data.slice(j * p, (j + 1) * p));
     }
     return out;
   };
